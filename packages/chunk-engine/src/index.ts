@@ -1,0 +1,1 @@
+export { ChunkEngineError, type ChunkEngineErrorCode } from './errors.ts';

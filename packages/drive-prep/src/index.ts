@@ -1,0 +1,1 @@
+export { DrivePrepError, type DrivePrepErrorCode } from './errors.ts';

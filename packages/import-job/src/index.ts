@@ -1,0 +1,1 @@
+export { ImportJobError, type ImportJobErrorCode } from './errors.ts';

@@ -1,0 +1,1 @@
+export { PolicyError, type PolicyErrorCode } from './errors.ts';

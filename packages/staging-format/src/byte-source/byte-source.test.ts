@@ -1,0 +1,103 @@
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStagingFormatError, StagingFormatError } from '../errors.ts';
+import type { ByteSource } from './byte-source.ts';
+import { FileByteSource } from './file.ts';
+import { MemoryByteSource } from './memory.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'byte-source-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function pattern(length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff);
+}
+
+async function makeSource(kind: string, bytes: Uint8Array, name: string): Promise<ByteSource> {
+  if (kind === 'memory') return new MemoryByteSource(bytes);
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return FileByteSource.open(path);
+}
+
+describe.each(['memory', 'file'])('%s source', (kind) => {
+  const bytes = pattern(10_000);
+  let source: ByteSource;
+  beforeAll(async () => {
+    source = await makeSource(kind, bytes, `${kind}.bin`);
+  });
+  afterAll(() => source.close());
+
+  it('reports its size and reads exact ranges, including empty ones', async () => {
+    expect(source.size).toBe(10_000);
+    expect(await source.read(0, 0)).toEqual(new Uint8Array(0));
+    expect(await source.read(9_990, 10)).toEqual(bytes.subarray(9_990));
+    expect(await source.read(10_000, 0)).toEqual(new Uint8Array(0));
+  });
+
+  it('rejects ranges past the end with a typed error carrying the offset', async () => {
+    const error = await source.read(9_999, 2).catch((e: unknown) => e);
+    expect(isStagingFormatError(error, 'SOURCE_OUT_OF_RANGE')).toBe(true);
+    expect((error as StagingFormatError).offset).toBe(9_999);
+    await expect(source.read(Number.MAX_SAFE_INTEGER, 1)).rejects.toMatchObject({
+      code: 'SOURCE_OUT_OF_RANGE',
+    });
+  });
+
+  it('rejects bad arguments with built-in errors', async () => {
+    await expect(source.read(-1, 1)).rejects.toBeInstanceOf(RangeError);
+    await expect(source.read(0.5, 1)).rejects.toBeInstanceOf(RangeError);
+    await expect(source.read(0, Number.NaN)).rejects.toBeInstanceOf(RangeError);
+    await expect(source.read('0' as unknown as number, 1)).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('honours an aborted signal', async () => {
+    await expect(source.read(0, 1, { abortSignal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+  });
+
+  it('matches a plain slice for any in-range read', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(10_000), fc.nat(10_000), async (a, b) => {
+        const [offset, end] = a <= b ? [a, b] : [b, a];
+        expect(await source.read(offset, end - offset)).toEqual(bytes.subarray(offset, end));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses reads after close, and close is idempotent', async () => {
+    const own = await makeSource(kind, bytes, `${kind}-closed.bin`);
+    await own.close();
+    await own.close();
+    await expect(own.read(0, 1)).rejects.toMatchObject({ code: 'SOURCE_CLOSED' });
+  });
+});
+
+describe('FileByteSource', () => {
+  it('reports a file truncated after opening as a short read at the offset where data ended', async () => {
+    const path = join(dir, 'shrinks.bin');
+    await writeFile(path, pattern(8192));
+    const source = await FileByteSource.open(path);
+    await truncate(path, 5000);
+    const error = await source.read(4096, 4096).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StagingFormatError);
+    expect(error).toMatchObject({ code: 'SOURCE_SHORT_READ', offset: 5000, path });
+    await source.close();
+  });
+
+  it('gives SOURCE_IO for missing files and directories', async () => {
+    await expect(FileByteSource.open(join(dir, 'absent'))).rejects.toMatchObject({
+      code: 'SOURCE_IO',
+    });
+    await expect(FileByteSource.open(dir)).rejects.toMatchObject({ code: 'SOURCE_IO', path: dir });
+  });
+});

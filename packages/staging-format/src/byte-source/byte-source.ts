@@ -1,0 +1,46 @@
+import { StagingFormatError } from '../errors.ts';
+
+/** Options accepted by {@link ByteSource.read}. */
+export interface ReadOptions {
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Random-access bytes of known length: a file, a buffer, or (in `@offline-seed/import-job`) a page blob.
+ * Everything in this package that reads a VHD or a volume reads it through this interface.
+ */
+export interface ByteSource {
+  /** Total length in bytes. */
+  readonly size: number;
+  /**
+   * Reads exactly `length` bytes starting at `offset`.
+   *
+   * @throws {TypeError | RangeError} when `offset` or `length` is not a non-negative safe integer.
+   * @throws {StagingFormatError} `SOURCE_OUT_OF_RANGE` when the range ends past {@link size},
+   *   `SOURCE_SHORT_READ` when fewer bytes arrive, `SOURCE_CLOSED` after {@link close}.
+   */
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /** Releases the underlying resource. Reads after this reject with `SOURCE_CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** Validates a read request against a source of `size` bytes; shared by every implementation. */
+export function checkReadRange(size: number, offset: number, length: number, name?: string): void {
+  for (const [label, value] of [
+    ['offset', offset],
+    ['length', length],
+  ] as const) {
+    if (typeof value !== 'number')
+      throw new TypeError(`"${label}" expected number, got ${typeof value}`);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`"${label}" expected a non-negative safe integer, got ${value}`);
+    }
+  }
+  if (offset + length > size) {
+    throw new StagingFormatError(
+      'SOURCE_OUT_OF_RANGE',
+      `read of ${length} bytes at offset ${offset} passes the end of ${name ?? 'the source'} (${size} bytes)`,
+      { offset, ...(name === undefined ? {} : { path: name }) },
+    );
+  }
+}

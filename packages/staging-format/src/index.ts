@@ -1,0 +1,8 @@
+export { type ByteSource, checkReadRange, type ReadOptions } from './byte-source/byte-source.ts';
+export { MemoryByteSource } from './byte-source/memory.ts';
+export {
+  isStagingFormatError,
+  StagingFormatError,
+  type StagingFormatErrorCode,
+  type StagingFormatErrorDetails,
+} from './errors.ts';
