@@ -1,6 +1,8 @@
 import type { Command } from '../command.ts';
-
-const planned = (name: string, summary: string): Command => ({ name, summary, planned: true });
+import { chunkCommand } from './chunk.ts';
+import { planned } from './planned.ts';
+import { policyCommand } from './policy.ts';
+import { vhdCommand } from './vhd.ts';
 
 /** The command tree of `offline-seed`, in the order of the offline-seeding flow. */
 export const commands: readonly Command[] = [
@@ -12,8 +14,8 @@ export const commands: readonly Command[] = [
   planned('verify-drive', 'Check a prepared drive against its manifest'),
   planned('job', 'Create and track Azure Import/Export jobs'),
   planned('emulator', 'Run the local emulator of the Azure job APIs and datacenter'),
-  planned('vhd', 'Inspect, check, create, convert and merge VHD files'),
-  planned('chunk', 'Show the content-defined chunks of a file'),
-  planned('policy', 'Validate, simulate and compare backup retention policies'),
+  vhdCommand,
+  chunkCommand,
+  policyCommand,
   planned('demo', 'Run the whole offline-seeding flow on sample data, locally'),
 ];
