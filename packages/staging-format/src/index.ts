@@ -6,3 +6,5 @@ export {
   type StagingFormatErrorCode,
   type StagingFormatErrorDetails,
 } from './errors.ts';
+export * from './vhd/index.ts';
+// Staging locations and volumes: ./staging/index.ts (portable parts) joins here.
