@@ -1,4 +1,22 @@
 export {
+  type AzureCompatibilityOptions,
+  azureCompatibility,
+  type CheckVhdOptions,
+  checkVhd,
+  MAX_MANAGED_DISK_SIZE,
+  MAX_PAGE_BLOB_SIZE,
+  MIN_MANAGED_DISK_SIZE,
+} from './check.ts';
+export {
+  bitAt,
+  formatUuid,
+  MAX_CHAIN_DEPTH,
+  type OpenVhdOptions,
+  openVhd,
+  VhdDisk,
+  type VirtualDisk,
+} from './disk.ts';
+export {
   DEFAULT_CREATOR_APPLICATION,
   DiskType,
   type DiskTypeName,
@@ -15,4 +33,31 @@ export {
   SECTOR_SIZE,
   vhdTimestamp,
 } from './footer.ts';
+export {
+  bitmapSize,
+  DEFAULT_BLOCK_SIZE,
+  encodeHeader,
+  HEADER_SIZE,
+  type HeaderFields,
+  headerStruct,
+  LocatorPlatform,
+  UNALLOCATED,
+} from './header.ts';
+export {
+  MAX_BLOCK_SIZE,
+  MAX_DYNAMIC_SIZE,
+  MAX_TABLE_ENTRIES,
+  type ParentLocator,
+  type ParentReference,
+  type VhdLayout,
+} from './layout.ts';
+export type { VhdProblem } from './problems.ts';
 export { vhdChecksum } from './struct.ts';
+export {
+  isZero,
+  MAX_PAGE_RANGE,
+  NonZeroRangeFinder,
+  type NonZeroRangeFinderOptions,
+  type Range,
+  splitRange,
+} from './zero.ts';
