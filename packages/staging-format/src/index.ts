@@ -1,5 +1,7 @@
+export { type ByteSink, checkWriteRange } from './byte-source/byte-sink.ts';
 export { type ByteSource, checkReadRange, type ReadOptions } from './byte-source/byte-source.ts';
 export { MemoryByteSource } from './byte-source/memory.ts';
+export { MemoryByteSink } from './byte-source/memory-sink.ts';
 export {
   isStagingFormatError,
   StagingFormatError,

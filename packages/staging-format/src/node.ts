@@ -1,2 +1,4 @@
 /** Node-only parts of `@offline-seed/staging-format`: everything that touches the file system. */
 export { FileByteSource } from './byte-source/file.ts';
+export { FileByteSink, type FileSinkMode } from './byte-source/file-sink.ts';
+export { type OpenVhdFileOptions, openVhdFile, parentCandidates } from './vhd/node/open-file.ts';

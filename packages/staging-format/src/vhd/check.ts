@@ -4,6 +4,7 @@ import { formatUuid, type VhdDisk } from './disk.ts';
 import { FOOTER_SIZE, type FooterFields, SECTOR_SIZE } from './footer.ts';
 import { readLayout, type VhdLayout } from './layout.ts';
 import { Diagnostics, problemFromError, type VhdProblem } from './problems.ts';
+import { equalBytes } from './zero.ts';
 
 const MiB = 1024 * 1024;
 /** Largest page blob. */
@@ -32,7 +33,7 @@ export async function checkVhd(
   const layout = await analyse(source, diagnostics, options);
   if (layout?.parent !== undefined && options.parent !== undefined) {
     const { parent } = options;
-    if (!parent.uniqueId.every((byte, i) => byte === layout.parent!.uniqueId[i]))
+    if (!equalBytes(parent.uniqueId, layout.parent.uniqueId))
       diagnostics.error(
         'VHD_PARENT_MISMATCH',
         `the parent has unique id ${formatUuid(parent.uniqueId)}, the differencing disk expects ${formatUuid(layout.parent.uniqueId)}`,

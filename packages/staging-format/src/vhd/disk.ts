@@ -4,6 +4,7 @@ import { type DiskTypeName, type FooterFields, SECTOR_SIZE } from './footer.ts';
 import { type HeaderFields, UNALLOCATED } from './header.ts';
 import { type ParentReference, readLayout, type VhdLayout } from './layout.ts';
 import { Diagnostics, type VhdProblem } from './problems.ts';
+import { equalBytes } from './zero.ts';
 
 /**
  * The bytes of a disk as a guest sees them. VHDs of every type, chains and raw images all offer
@@ -75,7 +76,7 @@ export async function openVhd(source: ByteSource, options: OpenVhdOptions = {}):
 function checkParent(layout: VhdLayout, parent: VhdDisk, name: string | undefined): void {
   const where = name === undefined ? {} : { path: name };
   const expected = layout.parent!.uniqueId;
-  if (!parent.uniqueId.every((byte, i) => byte === expected[i])) {
+  if (!equalBytes(parent.uniqueId, expected)) {
     throw new StagingFormatError(
       'VHD_PARENT_MISMATCH',
       `the parent has unique id ${formatUuid(parent.uniqueId)}, the differencing disk expects ${formatUuid(expected)}`,

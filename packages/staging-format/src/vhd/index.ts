@@ -8,6 +8,17 @@ export {
   MIN_MANAGED_DISK_SIZE,
 } from './check.ts';
 export {
+  type ConvertOptions,
+  type ConvertResult,
+  type ConvertTarget,
+  type CreateDifferencingOptions,
+  convertDisk,
+  createDifferencing,
+  type DiskWorkOptions,
+  type Progress,
+  rawDisk,
+} from './convert.ts';
+export {
   bitAt,
   formatUuid,
   MAX_CHAIN_DEPTH,
@@ -53,7 +64,18 @@ export {
 } from './layout.ts';
 export type { VhdProblem } from './problems.ts';
 export { vhdChecksum } from './struct.ts';
+export { type ListExtentsOptions, listExtents, VirtualFixedVhd } from './virtual-fixed.ts';
 export {
+  DynamicVhdWriter,
+  type DynamicVhdWriterOptions,
+  FixedVhdWriter,
+  type FixedVhdWriterOptions,
+  type ParentLink,
+  type VhdIdentityOptions,
+  type WrittenVhd,
+} from './writer.ts';
+export {
+  equalBytes,
   isZero,
   MAX_PAGE_RANGE,
   NonZeroRangeFinder,

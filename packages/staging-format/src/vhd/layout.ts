@@ -24,6 +24,7 @@ import {
 } from './header.ts';
 import type { Diagnostics } from './problems.ts';
 import { vhdChecksum } from './struct.ts';
+import { equalBytes } from './zero.ts';
 
 /** Largest block size accepted (the spec allows any power of two; tools use 512 KiB to 2 MiB). */
 export const MAX_BLOCK_SIZE = 256 * 1024 * 1024;
@@ -91,10 +92,6 @@ function platformName(code: number): string {
   const known = Object.entries(LocatorPlatform).find(([, value]) => value === code);
   if (known !== undefined) return known[0];
   return `0x${code.toString(16).padStart(8, '0')}`;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** Finds and validates the footer: the trailing one, a 511-byte legacy one, or the copy at 0. */

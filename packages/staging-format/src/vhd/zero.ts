@@ -26,6 +26,14 @@ export function isZero(bytes: Uint8Array): boolean {
   return isZeroPortable(bytes);
 }
 
+/** True when `a` and `b` hold the same bytes (a native comparison where available). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (nativeCompare !== undefined) return nativeCompare(a, b) === 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The word-at-a-time loop behind {@link isZero} where no native comparison exists. */
 export function isZeroPortable(bytes: Uint8Array): boolean {
   let at = 0;
@@ -134,6 +142,27 @@ export class NonZeroRangeFinder {
     }
     this.#flush(out);
     this.#position += length;
+    return out;
+  }
+
+  /**
+   * Advances over `length` bytes to be counted as data without looking at them (an allocated block
+   * when only the BAT is consulted). Position and length must be whole sectors.
+   */
+  markData(length: number): Range[] {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(length) || length < 0 || length % SECTOR_SIZE !== 0)
+      throw new RangeError(`"length" expected a non-negative multiple of 512, got ${length}`);
+    if (this.#position % SECTOR_SIZE !== 0)
+      throw new RangeError('markData() needs the position on a sector boundary');
+    const out: Range[] = [];
+    while (length > 0) {
+      if (this.#runStart === -1) this.#runStart = this.#position;
+      const step = Math.min(this.maxLength - (this.#position - this.#runStart), length);
+      this.#position += step;
+      length -= step;
+      if (this.#position - this.#runStart >= this.maxLength) this.#flush(out);
+    }
     return out;
   }
 
