@@ -5,7 +5,13 @@ export type PolicyErrorCode =
   /** A field breaks a documented rule or limit; {@link PolicyError.field} names it. */
   | 'POLICY_INVALID'
   /** A time zone name is neither an IANA zone nor a known Windows zone. */
-  | 'UNKNOWN_TIME_ZONE';
+  | 'UNKNOWN_TIME_ZONE'
+  /** A snapshot or archive list is not `[{ id, time, tags? }]` with RFC 3339 times. */
+  | 'SNAPSHOTS_MALFORMED'
+  /** A recovery-point list is not `[{ time, tags, expiry? }]`. */
+  | 'POINTS_MALFORMED'
+  /** Keep rules would remove every snapshot and that was not explicitly allowed. */
+  | 'KEEP_REMOVES_ALL';
 
 /** The one error class of `@offline-seed/policy`. */
 export class PolicyError extends Error {

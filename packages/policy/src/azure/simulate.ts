@@ -1,0 +1,128 @@
+import { dayNumber, MS_PER_DAY, timeOfDay } from '../time/civil.ts';
+import { addDuration, type CompiledPolicy, compilePolicy, runsOfDay } from './compile.ts';
+import { type BackupPolicy, type Tier, tiers } from './model.ts';
+
+/** A time range; `from` is included, `to` is not. */
+export interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+export interface ExpandOptions extends TimeRange {
+  /**
+   * Time zone to read the schedule in (IANA or Windows name); default the policy's `timeZone`,
+   * else UTC. For MARS and DPM, whose policies carry no zone, pass the protected server's zone.
+   */
+  timeZone?: string;
+}
+
+/** A recovery point as a policy creates it. */
+export interface RecoveryPoint {
+  /** When the backup runs. */
+  time: Date;
+  /** Every tier whose rule the point matches, finest first. */
+  tags: Tier[];
+  /**
+   * When the point expires: the latest expiry over its tiers. Azure documents one expiry and one
+   * governing rule per point but not how tiers combine; "longest retention wins" is this
+   * library's assumption (Veeam documents the same for its GFS flags).
+   */
+  expiry: Date;
+  /** The tier that sets `expiry` (the coarser one on a tie), like Azure's `ruleName`. */
+  rule: Tier;
+}
+
+/**
+ * Every scheduled run in the range, in order, whether or not a retention tier keeps it. Each
+ * run is a wall-clock time in the zone: across daylight-saving changes runs keep their local
+ * time, a run in a skipped hour moves past the gap, and a run in a repeated hour runs once, at
+ * the earlier instant.
+ * @throws {RangeError} When the range is invalid. {@link PolicyError} `UNKNOWN_TIME_ZONE`.
+ */
+export function* expandSchedule(policy: BackupPolicy, options: ExpandOptions): Generator<Date> {
+  for (const run of scheduledRuns(compilePolicy(policy, options.timeZone), options)) {
+    yield new Date(run.instant);
+  }
+}
+
+interface Run {
+  instant: number;
+  wall: number;
+  tags: Tier[];
+}
+
+function* scheduledRuns(compiled: CompiledPolicy, { from, to }: TimeRange): Generator<Run> {
+  const start = checkedTime(from, 'from');
+  const end = checkedTime(to, 'to');
+  if (end < start) throw new RangeError('"to" must not be before "from"');
+  const { zone } = compiled;
+  // Hourly windows may cross midnight, so the day before `from` can still have runs in range.
+  const lastDay = dayNumber(zone.toWall(end)) + 1;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let day = dayNumber(zone.toWall(start)) - 1; day <= lastDay; day++) {
+    const dayWall = day * MS_PER_DAY;
+    const runs = runsOfDay(compiled, dayWall);
+    for (let index = 0; index < runs.length; index++) {
+      const wall = runs[index]!;
+      const instant = zone.toInstant(wall);
+      // A run moved out of a skipped hour can land on the next run: it runs once.
+      if (instant <= previous || instant < start || instant >= end) continue;
+      previous = instant;
+      yield { instant, wall, tags: tagsOf(compiled, dayWall, wall, index === runs.length - 1) };
+    }
+  }
+}
+
+function tagsOf(compiled: CompiledPolicy, dayWall: number, wall: number, last: boolean): Tier[] {
+  const tags: Tier[] = [];
+  const time = timeOfDay(wall);
+  for (const tier of compiled.tiers) {
+    const timeMatches =
+      tier.times === 'all' || (tier.times === 'last' ? last : tier.times.has(time));
+    if (timeMatches && tier.onDay(dayWall)) tags.push(tier.tier);
+  }
+  return tags;
+}
+
+function checkedTime(date: Date, name: string): number {
+  const time = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(time)) throw new RangeError(`"${name}" must be a valid Date`);
+  return time;
+}
+
+/**
+ * The recovery points a policy creates in a range, with their tiers and expiry. Runs that no
+ * tier keeps create no point.
+ * @example
+ * ```ts
+ * const points = simulateRecoveryPoints(policy, {
+ *   from: new Date('2026-01-01T00:00:00Z'),
+ *   to: new Date('2027-01-01T00:00:00Z'),
+ * });
+ * ```
+ */
+export function simulateRecoveryPoints(
+  policy: BackupPolicy,
+  options: ExpandOptions,
+): RecoveryPoint[] {
+  const compiled = compilePolicy(policy, options.timeZone);
+  const durations = new Map(compiled.tiers.map((tier) => [tier.tier, tier.duration]));
+  const points: RecoveryPoint[] = [];
+  for (const run of scheduledRuns(compiled, options)) {
+    if (run.tags.length === 0) continue;
+    let expiry = Number.NEGATIVE_INFINITY;
+    let rule: Tier = run.tags[0]!;
+    for (const tag of run.tags) {
+      const tierExpiry = compiled.zone.toInstant(addDuration(run.wall, durations.get(tag)!));
+      if (tierExpiry >= expiry) {
+        expiry = tierExpiry;
+        rule = tag;
+      }
+    }
+    points.push({ time: new Date(run.instant), tags: run.tags, expiry: new Date(expiry), rule });
+  }
+  return points;
+}
+
+/** Orders tiers finest first (`daily` … `yearly`). */
+export const byTier = (a: Tier, b: Tier): number => tiers.indexOf(a) - tiers.indexOf(b);
