@@ -1,0 +1,114 @@
+import { type Chunk, type ChunkerOptions, FastCdc } from './fastcdc.ts';
+
+/**
+ * Incremental FastCDC over pushed pieces: gives exactly the cuts of {@link FastCdc.cuts} over the
+ * concatenation, whatever the piece sizes. Emitted `data` is owned by the caller (never reused).
+ *
+ * @example
+ * ```ts
+ * const chunker = new StreamingChunker({ avgSize: 64 * 1024, minSize: 16 * 1024, maxSize: 256 * 1024 });
+ * for (const piece of pieces) for (const chunk of chunker.push(piece)) use(chunk);
+ * for (const chunk of chunker.push(new Uint8Array(0), true)) use(chunk);
+ * ```
+ */
+export class StreamingChunker {
+  readonly cdc: FastCdc;
+  #buffer: Uint8Array = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
+  /** Stream offset of `#buffer[#start]`. */
+  #offset = 0;
+  #finished = false;
+
+  constructor(options: ChunkerOptions | FastCdc = {}) {
+    this.cdc = options instanceof FastCdc ? options : new FastCdc(options);
+  }
+
+  /** Bytes pushed but not yet emitted as chunks. */
+  get pendingBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Adds `data` and returns the chunks that are now certain. Pass `final = true` with the last
+   * piece (it may be empty) to flush the tail.
+   */
+  push(data: Uint8Array, final = false): Chunk[] {
+    if (this.#finished) throw new Error('push() after the final piece');
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`"data" expected Uint8Array, got ${typeof data}`);
+    }
+    const chunks: Chunk[] = [];
+    const { maxSize } = this.cdc.params;
+    let input = data;
+    // Cut straight from the input while nothing is pending: saves a copy of most of the stream.
+    if (this.#start === this.#end) {
+      let position = 0;
+      while (input.length - position >= maxSize || (final && position < input.length)) {
+        position += this.#emit(input, position, input.length, chunks);
+      }
+      input = input.subarray(position);
+    }
+    if (input.length > 0) this.#append(input);
+    while (this.#end - this.#start >= maxSize || (final && this.#start < this.#end)) {
+      this.#start += this.#emit(this.#buffer, this.#start, this.#end, chunks);
+    }
+    if (final) {
+      this.#finished = true;
+      this.#buffer = new Uint8Array(0);
+    }
+    return chunks;
+  }
+
+  #emit(source: Uint8Array, start: number, end: number, into: Chunk[]): number {
+    const length = this.cdc.cut(source, start, end);
+    into.push({
+      offset: this.#offset,
+      length,
+      hash: this.cdc.hash(source, start, length, end - start),
+      data: source.slice(start, start + length),
+    });
+    this.#offset += length;
+    return length;
+  }
+
+  #append(input: Uint8Array): void {
+    const pending = this.#end - this.#start;
+    if (this.#end + input.length > this.#buffer.length) {
+      const needed = pending + input.length;
+      if (needed > this.#buffer.length) {
+        const grown = new Uint8Array(Math.max(needed, this.cdc.params.maxSize * 2));
+        grown.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = grown;
+      } else {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      }
+      this.#start = 0;
+      this.#end = pending;
+    }
+    this.#buffer.set(input, this.#end);
+    this.#end += input.length;
+  }
+}
+
+/** Options of {@link chunkStream}. */
+export interface ChunkStreamOptions extends ChunkerOptions {
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Chunks an async (or sync) iterable of byte pieces, such as a Node readable stream or a web
+ * `ReadableStream`; yields the same chunks as chunking the whole stream at once.
+ */
+export async function* chunkStream(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: ChunkStreamOptions = {},
+): AsyncGenerator<Chunk> {
+  const chunker = new StreamingChunker(options);
+  for await (const piece of source) {
+    options.abortSignal?.throwIfAborted();
+    yield* chunker.push(piece);
+  }
+  options.abortSignal?.throwIfAborted();
+  yield* chunker.push(new Uint8Array(0), true);
+}
