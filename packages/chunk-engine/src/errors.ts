@@ -9,7 +9,25 @@ export type ChunkEngineErrorCode =
   /** A blob that a catalog refers to is not in the source. */
   | 'BLOB_NOT_FOUND'
   /** Stored bytes could not be decoded (bad header, bad compression stream). */
-  | 'BLOB_CORRUPT';
+  | 'BLOB_CORRUPT'
+  /** A blob needs a codec this runtime lacks (zstd without `node:zlib`) or a key it was not given. */
+  | 'BLOB_UNSUPPORTED'
+  /** Stored key parameters are malformed or ask for more memory or time than allowed. */
+  | 'BAD_KEY_PARAMS'
+  /** A catalog (tree) blob does not describe a valid tree: bad JSON, names or fields. */
+  | 'CATALOG_CORRUPT'
+  /** A persisted dedup index is truncated, of another version, or fails its checksum. */
+  | 'INDEX_CORRUPT'
+  /** A path asked for is not in the snapshot. */
+  | 'PATH_NOT_FOUND'
+  /** A source file could not be read (permissions, I/O error); it was skipped. */
+  | 'FILE_UNREADABLE'
+  /** A source file disappeared between listing and reading; it was skipped. */
+  | 'FILE_VANISHED'
+  /** A source entry is not a regular file, directory or symlink (device, FIFO, socket); skipped. */
+  | 'FILE_UNSUPPORTED'
+  /** A worker thread of the pipeline failed or exited unexpectedly. */
+  | 'WORKER_FAILED';
 
 /**
  * The one error class of `@offline-seed/chunk-engine`. Switch on {@link code}; the message is for

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { BlobCodec } from '../blob/codec.ts';
+import { MemoryBlobStore } from '../blob/memory-store.ts';
+import { BlobWriter } from '../blob/writer.ts';
+import { toHex } from '../bytes.ts';
+import {
+  type CatalogEntry,
+  decodeTree,
+  encodeTree,
+  type FileEntry,
+  type TreeBlob,
+} from './format.ts';
+import { CatalogReader } from './reader.ts';
+import { ChunkRefs, chunkListSize, DirectoryPages, inlineChunkLimit } from './writer.ts';
+
+const codec = new BlobCodec();
+const hexId = (n: number) => n.toString(16).padStart(64, '0');
+const file = (name: string, extra: Partial<FileEntry> = {}): FileEntry => ({
+  name,
+  type: 'file',
+  mode: 0o644,
+  mtimeNs: '1700000000000000000',
+  size: 0,
+  chunks: [],
+  ...extra,
+});
+
+function setup() {
+  const store = new MemoryBlobStore();
+  const writer = new BlobWriter(store, codec);
+  const write = async (tree: TreeBlob) => toHex((await writer.write('tree', encodeTree(tree))).id);
+  return { store, write, reader: new CatalogReader(store, codec) };
+}
+
+describe('catalog', () => {
+  it('splits a big directory into pages and streams it back in order', async () => {
+    const { write, reader } = setup();
+    const pages = new DirectoryPages(write, 100);
+    const names = Array.from({ length: 1234 }, (_, i) => `file-${String(i).padStart(5, '0')}`);
+    for (const name of names) await pages.add(file(name));
+    const dir = {
+      name: '',
+      type: 'dir' as const,
+      mode: 0o755,
+      mtimeNs: '0',
+      pages: await pages.finish(),
+    };
+    expect(dir.pages).toHaveLength(13);
+    const rootId = await write({ version: 1, kind: 'root', root: dir });
+    const listed: string[] = [];
+    for await (const { path } of reader.list(rootId)) listed.push(path);
+    expect(listed).toEqual(['', ...names]);
+    await expect(reader.find(rootId, 'file-00042')).resolves.toMatchObject({ name: 'file-00042' });
+    await expect(reader.find(rootId, 'nope/x')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    await expect(reader.find(rootId, '../file-00001')).rejects.toMatchObject({
+      code: 'PATH_NOT_FOUND',
+    });
+  });
+
+  it('keeps few chunk ids inline and spills many into chunk lists', async () => {
+    const { write, reader } = setup();
+    const small = new ChunkRefs(write);
+    for (let i = 0; i < inlineChunkLimit; i++) await small.push(hexId(i));
+    expect(await small.finish()).toEqual({
+      chunks: Array.from({ length: inlineChunkLimit }, (_, i) => hexId(i)),
+    });
+    const large = new ChunkRefs(write);
+    const count = chunkListSize * 2 + 5;
+    for (let i = 0; i < count; i++) await large.push(hexId(i));
+    const refs = await large.finish();
+    expect(refs.chunkLists).toHaveLength(3);
+    const ids: string[] = [];
+    for await (const id of reader.chunkIds(file('big', refs))) ids.push(id);
+    expect(ids).toHaveLength(count);
+    expect(ids[count - 1]).toBe(hexId(count - 1));
+  });
+
+  it('keeps unicode and very long names intact', () => {
+    const name = `${'\u{1F600}ü日本'.repeat(40)}.txt`;
+    const tree: TreeBlob = { version: 1, kind: 'page', entries: [file(name)] };
+    expect(decodeTree(encodeTree(tree), 'page').entries[0]!.name).toBe(name);
+  });
+
+  it('rejects hostile or malformed tree blobs with CATALOG_CORRUPT', () => {
+    const bad: unknown[] = [
+      { version: 1, kind: 'page', entries: [file('..')] },
+      { version: 1, kind: 'page', entries: [file('a/b')] },
+      { version: 1, kind: 'page', entries: [file('')] },
+      { version: 1, kind: 'page', entries: [file('b'), file('a')] },
+      { version: 1, kind: 'page', entries: [file('a'), file('a')] },
+      { version: 1, kind: 'page', entries: [file('a', { size: -1 })] },
+      { version: 1, kind: 'page', entries: [file('a', { mode: 0o10000 })] },
+      { version: 1, kind: 'page', entries: [file('a', { chunks: ['xyz'] })] },
+      { version: 1, kind: 'page', entries: [{ ...file('a'), type: 'device' }] },
+      {
+        version: 1,
+        kind: 'page',
+        entries: [{ name: 'l', type: 'symlink', mode: 0, mtimeNs: '0', target: '' }],
+      },
+      { version: 2, kind: 'page', entries: [] },
+      { version: 1, kind: 'root', entries: [] },
+      [],
+    ];
+    for (const tree of bad) {
+      expect(() => decodeTree(new TextEncoder().encode(JSON.stringify(tree)), 'page')).toThrow(
+        expect.objectContaining({ code: 'CATALOG_CORRUPT' }),
+      );
+    }
+    expect(() => decodeTree(Uint8Array.of(0xff, 0xfe), 'page')).toThrow(
+      expect.objectContaining({ code: 'CATALOG_CORRUPT' }),
+    );
+  });
+
+  it('reports a missing tree blob as BLOB_NOT_FOUND and a wrong kind as CATALOG_CORRUPT', async () => {
+    const { write, reader } = setup();
+    const pageId = await write({ version: 1, kind: 'page', entries: [] as CatalogEntry[] });
+    await expect(reader.root(pageId)).rejects.toMatchObject({ code: 'CATALOG_CORRUPT' });
+    await expect(reader.root(hexId(5))).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+    await expect(reader.root('not hex')).rejects.toMatchObject({ code: 'CATALOG_CORRUPT' });
+  });
+});

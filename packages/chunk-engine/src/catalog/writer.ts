@@ -1,0 +1,75 @@
+import type { CatalogEntry, FileEntry, TreeBlob } from './format.ts';
+
+/** Stores a tree blob and resolves to its hex id. */
+export type TreeWrite = (tree: TreeBlob) => Promise<string>;
+
+/** Entries per directory page: a page stays well under 1 MiB of JSON even with long names. */
+export const defaultPageSize = 1000;
+/** Chunk ids kept inline in a file entry; more go to chunk-list blobs. */
+export const inlineChunkLimit = 1000;
+/** Chunk ids per chunk-list blob (≈270 KB of JSON; 10 TB at 1 MiB chunks = 2,500 lists). */
+export const chunkListSize = 4096;
+
+/**
+ * Collects a directory's entries (added in name order) into page blobs, so a directory of
+ * millions of entries never needs more than one page in memory.
+ */
+export class DirectoryPages {
+  readonly #write: TreeWrite;
+  readonly #pageSize: number;
+  #entries: CatalogEntry[] = [];
+  readonly #pages: string[] = [];
+
+  constructor(write: TreeWrite, pageSize = defaultPageSize) {
+    this.#write = write;
+    this.#pageSize = pageSize;
+  }
+
+  async add(entry: CatalogEntry): Promise<void> {
+    this.#entries.push(entry);
+    if (this.#entries.length >= this.#pageSize) await this.#flushPage();
+  }
+
+  /** Writes the last page; resolves to the ids of all pages (none for an empty directory). */
+  async finish(): Promise<string[]> {
+    if (this.#entries.length > 0) await this.#flushPage();
+    return this.#pages;
+  }
+
+  async #flushPage(): Promise<void> {
+    const entries = this.#entries;
+    this.#entries = [];
+    this.#pages.push(await this.#write({ version: 1, kind: 'page', entries }));
+  }
+}
+
+/** Collects a file's chunk ids; spills them into chunk-list blobs when there are many. */
+export class ChunkRefs {
+  readonly #write: TreeWrite;
+  #pending: string[] = [];
+  readonly #lists: string[] = [];
+
+  constructor(write: TreeWrite) {
+    this.#write = write;
+  }
+
+  async push(id: string): Promise<void> {
+    this.#pending.push(id);
+    if (this.#pending.length >= chunkListSize) await this.#flushList();
+  }
+
+  /** The refs for the file entry: inline `chunks` for small files, `chunkLists` otherwise. */
+  async finish(): Promise<Pick<FileEntry, 'chunks' | 'chunkLists'>> {
+    if (this.#lists.length === 0 && this.#pending.length <= inlineChunkLimit) {
+      return { chunks: this.#pending };
+    }
+    if (this.#pending.length > 0) await this.#flushList();
+    return { chunkLists: this.#lists };
+  }
+
+  async #flushList(): Promise<void> {
+    const chunks = this.#pending;
+    this.#pending = [];
+    this.#lists.push(await this.#write({ version: 1, kind: 'chunk-list', chunks }));
+  }
+}
