@@ -50,5 +50,10 @@ export {
   type ResticKeepRules,
 } from './keep/restic.ts';
 export { parseSnapshots, type Snapshot } from './keep/snapshot-time.ts';
+export {
+  type CalendarOptions,
+  type CalendarPoint,
+  renderRetentionCalendar,
+} from './render/calendar-svg.ts';
 export { windowsToIana } from './time/windows-zones.ts';
 export { resolveTimeZoneName, type TimeZone, timeZone } from './time/zone.ts';
