@@ -1,7 +1,479 @@
-import type { Command } from '../command.ts';
-import { planned } from './planned.ts';
+import { rm } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import {
+  azureCompatibility,
+  type ByteSink,
+  checkVhd,
+  convertDisk,
+  createDifferencing,
+  formatUuid,
+  isStagingFormatError,
+  listExtents,
+  rawDisk,
+  type VhdDisk,
+  type VhdProblem,
+  type VirtualDisk,
+} from '@offline-seed/staging-format';
+import {
+  FileByteSink,
+  FileByteSource,
+  mergeVhdFile,
+  openVhdFile,
+} from '@offline-seed/staging-format/node';
+import type { Command, CommandContext } from '../command.ts';
+import { CliError } from '../errors.ts';
+import { printResult } from '../io.ts';
 
-export const vhdCommand: Command = planned(
-  'vhd',
-  'Inspect, check, create, convert and merge VHD files',
-);
+const units: Record<string, number> = {
+  '': 1,
+  B: 1,
+  KIB: 1024,
+  MIB: 1024 ** 2,
+  GIB: 1024 ** 3,
+  TIB: 1024 ** 4,
+};
+
+/** Parses `4096`, `64MiB`, `1.5 GiB`… into bytes (binary units); throws a usage error otherwise. */
+export function parseSize(text: string, option: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?\s*$/i.exec(text);
+  const unit = units[(match?.[2] ?? '').toUpperCase()];
+  const bytes = match === null || unit === undefined ? Number.NaN : Number(match[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new CliError(
+      'USAGE',
+      `--${option} expected a size in bytes or with a KiB, MiB, GiB or TiB suffix, got "${text}"`,
+    );
+  return bytes;
+}
+
+function stringOption(context: CommandContext, name: string): string | undefined {
+  const value = context.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function positionals(context: CommandContext, names: readonly string[]): string[] {
+  const { positionals: given } = context;
+  if (given.length !== names.length)
+    throw new CliError(
+      'USAGE',
+      `expected ${names.join(' ')}, got ${given.length === 0 ? 'nothing' : given.join(' ')}`,
+    );
+  return given.map((path) => resolve(context.io.cwd, path));
+}
+
+function problemLines(problems: readonly VhdProblem[]): string {
+  return problems
+    .map(
+      (p) =>
+        `  ${p.severity} ${p.code}${p.offset === undefined ? '' : ` at offset ${p.offset}`}: ${p.message}`,
+    )
+    .join('\n');
+}
+
+/** Runs `work` over a source of `path`, closing it afterwards. */
+async function withSource<T>(
+  path: string,
+  work: (source: FileByteSource) => Promise<T>,
+): Promise<T> {
+  const source = await FileByteSource.open(path);
+  try {
+    return await work(source);
+  } finally {
+    await source.close();
+  }
+}
+
+/** Creates `path` and runs `work` on it; a failed or interrupted write leaves no partial file. */
+async function writeNewFile<T>(
+  path: string,
+  force: boolean,
+  work: (sink: ByteSink) => Promise<T>,
+): Promise<T> {
+  const sink = await FileByteSink.open(path, force ? 'overwrite' : 'create');
+  try {
+    const result = await work(sink);
+    await sink.sync();
+    await sink.close();
+    return result;
+  } catch (error) {
+    await sink.close();
+    await rm(path, { force: true });
+    throw error;
+  }
+}
+
+const info: Command = {
+  name: 'info',
+  summary: 'Show the type, sizes, identity, parent and Azure compatibility of a VHD',
+  args: 'FILE',
+  async run(context) {
+    const [path] = positionals(context, ['FILE']) as [string];
+    const disk = await openVhdFile(path, { allowMissingParent: true, abortSignal: context.signal });
+    try {
+      const problems = [
+        ...(await checkVhd(disk.source, { name: path })),
+        ...(await chainProblems(path)),
+      ];
+      const azureProblems = (await azureCompatibility(disk.source, { name: path })).filter(
+        (p) => p.code === 'VHD_NOT_AZURE_COMPATIBLE',
+      );
+      const data = {
+        path,
+        type: disk.type,
+        virtualSize: disk.virtualSize,
+        blockSize: disk.type === 'fixed' ? null : disk.blockSize,
+        creatorApp: disk.footer.creatorApplication.replaceAll('\0', ''),
+        uniqueId: formatUuid(disk.uniqueId),
+        parent: parentInfo(disk),
+        azureCompatible: problems.length === 0 && azureProblems.length === 0,
+        problems,
+        azureProblems,
+      };
+      printResult(context.io, context.json, data, (d) =>
+        [
+          `${d.path}: ${d.type} VHD, ${d.virtualSize} bytes${d.blockSize === null ? '' : `, ${d.blockSize}-byte blocks`}`,
+          `  unique id ${d.uniqueId}, creator "${d.creatorApp}"`,
+          ...(d.parent === null
+            ? []
+            : [
+                `  parent ${d.parent.path ?? `${d.parent.name} (not found)`}, unique id ${d.parent.uniqueId}`,
+              ]),
+          `  Azure compatible: ${d.azureCompatible ? 'yes' : 'no'}`,
+          ...(d.problems.length === 0 ? [] : ['problems:', problemLines(d.problems)]),
+          ...(d.azureProblems.length === 0 ? [] : ['Azure:', problemLines(d.azureProblems)]),
+        ].join('\n'),
+      );
+      return 0;
+    } finally {
+      await disk.close();
+    }
+  },
+};
+
+function parentInfo(disk: VhdDisk) {
+  const reference = disk.parentReference;
+  if (reference === undefined) return null;
+  return {
+    path: disk.parent?.name ?? null,
+    name: reference.name,
+    uniqueId: formatUuid(reference.uniqueId),
+  };
+}
+
+const chainCodes = new Set(['VHD_PARENT_NOT_FOUND', 'VHD_PARENT_MISMATCH', 'VHD_CHAIN_TOO_DEEP']);
+
+/** Problems of a differencing chain: parent missing, not matching, or itself damaged. */
+async function chainProblems(path: string): Promise<VhdProblem[]> {
+  try {
+    await (await openVhdFile(path)).close();
+    return [];
+  } catch (error) {
+    if (!isStagingFormatError(error)) throw error;
+    // Problems of the file itself are what checkVhd reports; only the chain's are added here.
+    if (error.path === path && !chainCodes.has(error.code)) return [];
+    const message = error.path === path ? error.message : `${error.path}: ${error.message}`;
+    return [{ code: error.code, message, severity: 'error' }];
+  }
+}
+
+const check: Command = {
+  name: 'check',
+  summary: 'Check a VHD (and its parents); exit 1 when anything is wrong',
+  args: 'FILE',
+  options: { azure: { type: 'boolean', description: 'Also apply the Azure page-blob rules' } },
+  async run(context) {
+    const [path] = positionals(context, ['FILE']) as [string];
+    const problems = await withSource(path, (source) =>
+      context.values.azure === true
+        ? azureCompatibility(source, { name: path, abortSignal: context.signal })
+        : checkVhd(source, { name: path, abortSignal: context.signal }),
+    );
+    problems.push(...(await chainProblems(path)));
+    const data = { path, sound: problems.length === 0, problems };
+    printResult(context.io, context.json, data, (d) =>
+      d.sound
+        ? `${d.path}: sound`
+        : `${d.path}: ${d.problems.length} problem(s)\n${problemLines(d.problems)}`,
+    );
+    return data.sound ? 0 : 1;
+  },
+};
+
+const force = { type: 'boolean', description: 'Overwrite OUT when it exists' } as const;
+
+const create: Command = {
+  name: 'create',
+  summary: 'Create a fixed or dynamic VHD (empty or from a raw image), or a differencing child',
+  args: 'OUT',
+  options: {
+    size: {
+      type: 'string',
+      valueName: 'SIZE',
+      description:
+        'Virtual size: bytes or KiB/MiB/GiB/TiB (default: the raw image, rounded up to a whole MiB)',
+    },
+    type: { type: 'string', valueName: 'TYPE', description: 'fixed or dynamic (default dynamic)' },
+    from: {
+      type: 'string',
+      valueName: 'RAW',
+      description: 'Raw disk image to copy into the new disk',
+    },
+    parent: {
+      type: 'string',
+      valueName: 'PARENT',
+      description: 'Create a differencing child of PARENT holding what RAW changes',
+    },
+    force,
+  },
+  details:
+    'Examples:\n  offline-seed vhd create disk.vhd --size 64GiB --type fixed\n  offline-seed vhd create child.vhd --parent base.vhd --from disk.raw',
+  async run(context) {
+    const [out] = positionals(context, ['OUT']) as [string];
+    const sizeText = stringOption(context, 'size');
+    const size = sizeText === undefined ? undefined : parseSize(sizeText, 'size');
+    const fromText = stringOption(context, 'from');
+    const from = fromText === undefined ? undefined : resolve(context.io.cwd, fromText);
+    const parentText = stringOption(context, 'parent');
+    const type = stringOption(context, 'type') ?? 'dynamic';
+    if (type !== 'fixed' && type !== 'dynamic')
+      throw new CliError('USAGE', `--type expected fixed or dynamic, got "${type}"`);
+    if (from === undefined && size === undefined)
+      throw new CliError('USAGE', 'give --size, --from RAW, or both');
+    const options = { abortSignal: context.signal, force: context.values.force === true };
+    const result =
+      parentText === undefined
+        ? await createFromRaw(out, type, size, from, options)
+        : await createChild(out, resolve(context.io.cwd, parentText), size, from, options);
+    printResult(
+      context.io,
+      context.json,
+      result,
+      (r) => `${r.path}: ${r.type} VHD, ${r.virtualSize} bytes (file ${r.fileSize} bytes)`,
+    );
+    return 0;
+  },
+};
+
+interface WriteFlags {
+  abortSignal: AbortSignal;
+  force: boolean;
+}
+
+/** A disk of `size` zero bytes, for creating empty disks. */
+function emptyDisk(size: number): VirtualDisk {
+  return {
+    virtualSize: size,
+    read: async (_offset, length) => new Uint8Array(length),
+    mayHaveData: () => false,
+    close: async () => {},
+  };
+}
+
+async function openInput(from: string | undefined, size: number | undefined): Promise<VirtualDisk> {
+  if (from === undefined) return emptyDisk(Math.ceil(size! / 512) * 512);
+  const disk = rawDisk(await FileByteSource.open(from));
+  if (size !== undefined && size < disk.virtualSize) {
+    await disk.close();
+    throw new CliError(
+      'USAGE',
+      `--size ${size} is smaller than ${from} (${disk.virtualSize} bytes)`,
+    );
+  }
+  return disk;
+}
+
+function checkedSize(size: number | undefined): number | undefined {
+  if (size !== undefined && size % 512 !== 0)
+    throw new CliError('USAGE', `--size expected a multiple of 512 bytes, got ${size}`);
+  return size;
+}
+
+async function createFromRaw(
+  out: string,
+  type: 'fixed' | 'dynamic',
+  size: number | undefined,
+  from: string | undefined,
+  flags: WriteFlags,
+) {
+  const virtualSize = checkedSize(size);
+  const input = await openInput(from, size);
+  try {
+    const result = await writeNewFile(out, flags.force, (sink) =>
+      convertDisk(input, sink, {
+        type,
+        abortSignal: flags.abortSignal,
+        ...(virtualSize === undefined ? {} : { virtualSize }),
+      }),
+    );
+    return { path: out, type, virtualSize: result.virtualSize, fileSize: result.fileSize };
+  } finally {
+    await input.close();
+  }
+}
+
+async function createChild(
+  out: string,
+  parentPath: string,
+  size: number | undefined,
+  from: string | undefined,
+  flags: WriteFlags,
+) {
+  if (from === undefined)
+    throw new CliError('USAGE', '--parent needs --from RAW: the disk the child should read as');
+  const virtualSize = checkedSize(size);
+  const parent = await openVhdFile(parentPath, { abortSignal: flags.abortSignal });
+  try {
+    const input = await openInput(from, size);
+    try {
+      const result = await writeNewFile(out, flags.force, (sink) =>
+        createDifferencing(parent, input, sink, {
+          abortSignal: flags.abortSignal,
+          parentPath: {
+            relativePath: relative(dirname(out), parentPath),
+            absolutePath: parentPath,
+          },
+          ...(virtualSize === undefined ? {} : { virtualSize }),
+        }),
+      );
+      return {
+        path: out,
+        type: 'differencing',
+        virtualSize: result.virtualSize,
+        fileSize: result.fileSize,
+        parent: parentPath,
+      };
+    } finally {
+      await input.close();
+    }
+  } finally {
+    await parent.close();
+  }
+}
+
+const convert: Command = {
+  name: 'convert',
+  summary: 'Convert a VHD (read through its chain) to a fixed or dynamic VHD or a raw image',
+  args: 'IN OUT',
+  options: {
+    type: { type: 'string', valueName: 'TYPE', description: 'fixed, dynamic or raw (required)' },
+    size: {
+      type: 'string',
+      valueName: 'SIZE',
+      description:
+        "Virtual size of the result (default: the input's, rounded up to a whole MiB for VHDs)",
+    },
+    force,
+  },
+  async run(context) {
+    const [input, out] = positionals(context, ['IN', 'OUT']) as [string, string];
+    const type = stringOption(context, 'type');
+    if (type !== 'fixed' && type !== 'dynamic' && type !== 'raw')
+      throw new CliError(
+        'USAGE',
+        `--type expected fixed, dynamic or raw, got ${type === undefined ? 'nothing' : `"${type}"`}`,
+      );
+    const sizeText = stringOption(context, 'size');
+    const virtualSize = checkedSize(
+      sizeText === undefined ? undefined : parseSize(sizeText, 'size'),
+    );
+    const disk = await openVhdFile(input, { abortSignal: context.signal });
+    try {
+      if (virtualSize !== undefined && virtualSize < disk.virtualSize)
+        throw new CliError(
+          'USAGE',
+          `--size ${virtualSize} is smaller than ${input} (${disk.virtualSize} bytes)`,
+        );
+      const result = await writeNewFile(out, context.values.force === true, (sink) =>
+        convertDisk(disk, sink, {
+          type,
+          abortSignal: context.signal,
+          ...(virtualSize === undefined ? {} : { virtualSize }),
+        }),
+      );
+      const data = { path: out, type, virtualSize: result.virtualSize, fileSize: result.fileSize };
+      printResult(
+        context.io,
+        context.json,
+        data,
+        (d) => `${d.path}: ${d.type}, ${d.virtualSize} bytes (file ${d.fileSize} bytes)`,
+      );
+      return 0;
+    } finally {
+      await disk.close();
+    }
+  },
+};
+
+const merge: Command = {
+  name: 'merge',
+  summary:
+    'Merge a differencing VHD into its parent (crash-safe; rerun to finish an interrupted merge)',
+  args: 'CHILD',
+  details:
+    'The parent keeps its identity; CHILD stays a valid, now redundant, child and can be deleted.\nOther children of the same parent become invalid.',
+  async run(context) {
+    const [child] = positionals(context, ['CHILD']) as [string];
+    const result = await mergeVhdFile(child, { abortSignal: context.signal });
+    const data = { child, ...result };
+    printResult(context.io, context.json, data, (d) =>
+      [
+        ...(d.recovered === undefined
+          ? []
+          : [`an interrupted merge into ${d.parentPath} was ${d.recovered}`]),
+        `merged ${d.bytesMerged} bytes of ${d.child} into ${d.parentPath}`,
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+const extents: Command = {
+  name: 'extents',
+  summary: 'List the non-zero 512-aligned ranges (at most 4 MiB each) of a VHD as a fixed VHD',
+  args: 'FILE',
+  options: {
+    'max-length': {
+      type: 'string',
+      valueName: 'SIZE',
+      description: 'Longest range (default 4MiB)',
+    },
+    'bat-only': {
+      type: 'boolean',
+      description: 'Count allocated blocks as data without reading them',
+    },
+  },
+  details:
+    'Offsets are those of the disk as a fixed VHD (a page blob); the footer is the last range.',
+  async run(context) {
+    const [path] = positionals(context, ['FILE']) as [string];
+    const maxText = stringOption(context, 'max-length');
+    const maxLength = maxText === undefined ? undefined : parseSize(maxText, 'max-length');
+    if (maxLength !== undefined && maxLength % 512 !== 0)
+      throw new CliError(
+        'USAGE',
+        `--max-length expected a multiple of 512 bytes, got ${maxLength}`,
+      );
+    const disk = await openVhdFile(path, { abortSignal: context.signal });
+    try {
+      const ranges = [];
+      for await (const range of listExtents(disk, {
+        abortSignal: context.signal,
+        scan: context.values['bat-only'] !== true,
+        ...(maxLength === undefined ? {} : { maxLength }),
+      }))
+        ranges.push(range);
+      printResult(context.io, context.json, ranges, (list) =>
+        list.map((r) => `${r.offset}\t${r.length}`).join('\n'),
+      );
+      return 0;
+    } finally {
+      await disk.close();
+    }
+  },
+};
+
+export const vhdCommand: Command = {
+  name: 'vhd',
+  summary: 'Inspect, check, create, convert and merge VHD files',
+  subcommands: [info, check, create, convert, merge, extents],
+};
