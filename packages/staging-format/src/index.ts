@@ -9,4 +9,5 @@ export {
   type StagingFormatErrorDetails,
 } from './errors.ts';
 export * from './vhd/index.ts';
-// Staging locations and volumes: ./staging/index.ts (portable parts) joins here.
+// Staging locations and volumes (portable parts; the file-system parts are in ./node.ts).
+export * from './staging/index.ts';

@@ -1,0 +1,305 @@
+import { StagingFormatError } from '../../errors.ts';
+import { encodeFooter, FOOTER_SIZE, newFooter } from '../../vhd/index.ts';
+import { alignUp, viewOf, writeU64 } from '../format/bytes.ts';
+import {
+  BLOB_ID_SIZE,
+  CHECKSUM_BLOCK_SIZE,
+  INDEX_ENTRY_SIZE,
+  MiB,
+  RECORD_HEADER_SIZE,
+  RecordType,
+  TRAILER_SIZE,
+} from '../format/constants.ts';
+import type { SnapshotRecord } from '../format/descriptor.ts';
+import { encodeRecordHeader } from '../format/record.ts';
+import { encodeCatalog, encodeIndex, type IndexEntry } from '../format/sections.ts';
+import { encodeSuperblock } from '../format/superblock.ts';
+import { encodeTrailer } from '../format/trailer.ts';
+import { sha256 } from '../hashing/hasher.ts';
+import { blobFromRecord } from '../reader/record.ts';
+import type { SinkBlob } from '../sink.ts';
+import type { VolumeFile } from '../store/store.ts';
+import { BlockHasher } from './block-hasher.ts';
+import { TransferHasher, type TransferRange } from './transfer-hasher.ts';
+
+/** Blobs below this size are copied into the write batch; larger ones are written from the caller's buffer. */
+const COPY_BELOW = 64 * 1024;
+/** Batched small records are written once this many bytes are pending. */
+const WRITE_BATCH = 1 * MiB;
+/** A sync mark: a record header plus the mark's own offset. */
+export const SYNC_MARK_SIZE = RECORD_HEADER_SIZE + 8;
+const NO_ID = new Uint8Array(BLOB_ID_SIZE);
+
+/** What sealing produced. */
+export interface SealedVolume {
+  size: number;
+  recordCount: number;
+  sealedAtMs: number;
+  /** MD5 per non-zero page range of the whole file, footer included. */
+  transferRanges: TransferRange[];
+}
+
+export interface VolumeIdentity {
+  stagingId: Uint8Array;
+  volumeNumber: number;
+}
+
+/**
+ * File size of a volume sealed with `recordsEnd` bytes of superblock and records, `entryCount`
+ * index entries and a catalog of `catalogLength` bytes.
+ */
+export function sealedSize(recordsEnd: number, entryCount: number, catalogLength: number): number {
+  const tableOffset = recordsEnd + entryCount * INDEX_ENTRY_SIZE + catalogLength;
+  const tableLength = Math.ceil(tableOffset / CHECKSUM_BLOCK_SIZE) * 32;
+  return alignUp(tableOffset + tableLength + TRAILER_SIZE, MiB) + FOOTER_SIZE;
+}
+
+/**
+ * Appends records to one volume and seals it. Every byte is hashed as it is written (SHA-256 per
+ * 2 MiB block, MD5 per transfer range), so sealing only appends the closing sections. Not safe for
+ * concurrent calls: the staging writer serialises them.
+ */
+export class VolumeWriter {
+  readonly identity: VolumeIdentity;
+  readonly path: string;
+  readonly #file: VolumeFile;
+  readonly #entries: IndexEntry[];
+  readonly #blocks = new BlockHasher();
+  readonly #transfer = new TransferHasher();
+  #end: number;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** True when every record appended is covered by a durable sync mark. */
+  #marked = true;
+  #sealed = false;
+  #failure: unknown;
+
+  private constructor(
+    file: VolumeFile,
+    path: string,
+    identity: VolumeIdentity,
+    entries: IndexEntry[],
+  ) {
+    this.#file = file;
+    this.path = path;
+    this.identity = identity;
+    this.#entries = entries;
+    this.#end = file.size;
+  }
+
+  /** Starts an empty volume in a new, empty file: writes and syncs the superblock. */
+  static async create(
+    file: VolumeFile,
+    path: string,
+    identity: VolumeIdentity,
+    createdAtMs: number,
+  ) {
+    const writer = new VolumeWriter(file, path, identity, []);
+    writer.#queue(encodeSuperblock({ ...identity, createdAtMs }));
+    await writer.#writePending();
+    await writer.#guard(() => file.sync());
+    return writer;
+  }
+
+  /**
+   * Continues a volume whose complete records a scan found (`entries`, ending at the file's
+   * current size), re-hashing what is already there.
+   */
+  static async resume(
+    file: VolumeFile,
+    path: string,
+    identity: VolumeIdentity,
+    entries: IndexEntry[],
+  ) {
+    const writer = new VolumeWriter(file, path, identity, entries);
+    for (let at = 0; at < file.size; at += 4 * MiB) {
+      const bytes = await writer.#guard(() => file.read(at, Math.min(4 * MiB, file.size - at)));
+      writer.#blocks.push(bytes);
+      writer.#transfer.push(bytes);
+    }
+    return writer;
+  }
+
+  /** Bytes of superblock and records so far, batched ones included. */
+  get recordsEnd(): number {
+    return this.#end;
+  }
+
+  get recordCount(): number {
+    return this.#entries.length;
+  }
+
+  /** The blob records appended so far, in file order. */
+  entries(): readonly IndexEntry[] {
+    return this.#entries;
+  }
+
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /**
+   * File size this volume would have if sealed after appending records of `extraRecordBytes`
+   * (headers included) for `extraEntries` blobs, with a catalog of `catalogLength` bytes. One sync
+   * mark is reserved, so a flush always fits.
+   */
+  projectedSize(extraRecordBytes: number, extraEntries: number, catalogLength: number): number {
+    return sealedSize(
+      this.#end + extraRecordBytes + SYNC_MARK_SIZE,
+      this.#entries.length + extraEntries,
+      catalogLength,
+    );
+  }
+
+  /** Appends `blob` as a record; returns its index entry. */
+  async append(blob: SinkBlob): Promise<IndexEntry> {
+    this.#checkWritable();
+    const header = encodeRecordHeader(RecordType[blob.type], blob.id, blob.rawLength, blob.bytes);
+    const entry: IndexEntry = {
+      id: blob.id.slice(),
+      offset: this.#end,
+      storedLength: blob.bytes.length,
+      type: blob.type,
+    };
+    this.#queue(header);
+    this.#queue(blob.bytes.length < COPY_BELOW ? blob.bytes.slice() : blob.bytes);
+    this.#entries.push(entry);
+    this.#marked = false;
+    if (this.#pendingBytes >= WRITE_BATCH || blob.bytes.length >= COPY_BELOW)
+      await this.#writePending();
+    return entry;
+  }
+
+  /** Writes what is batched, a sync mark when records were added since the last one, and syncs. */
+  async flush(): Promise<void> {
+    this.#checkWritable();
+    if (!this.#marked) {
+      const mark = new Uint8Array(8);
+      writeU64(viewOf(mark), 0, this.#end);
+      this.#queue(encodeRecordHeader(RecordType.syncMark, NO_ID, 0, mark));
+      this.#queue(mark);
+    }
+    await this.#writePending();
+    await this.#guard(() => this.#file.sync());
+    this.#marked = true;
+  }
+
+  /**
+   * Seals the volume: index, catalog of `snapshots`, block checksum table, zero padding to a whole
+   * MiB minus the trailer, trailer, VHD footer; then syncs. The file is a fixed VHD afterwards.
+   */
+  async seal(snapshots: readonly SnapshotRecord[], sealedAtMs: number): Promise<SealedVolume> {
+    this.#checkWritable();
+    await this.#writePending();
+    const index = encodeIndex(this.#entries);
+    const catalog = encodeCatalog(snapshots);
+    const indexOffset = this.#end;
+    this.#queue(index);
+    this.#queue(catalog);
+    await this.#writePending();
+    const tableOffset = this.#end;
+    const table = this.#blocks.finish();
+    const fileSize = sealedSize(indexOffset, this.#entries.length, catalog.length);
+    const virtualSize = fileSize - FOOTER_SIZE;
+    const trailer = encodeTrailer({
+      ...this.identity,
+      recordCount: this.#entries.length,
+      index: { offset: indexOffset, length: index.length },
+      catalog: { offset: indexOffset + index.length, length: catalog.length },
+      table: { offset: tableOffset, length: table.length },
+      tableSha256: await sha256(table),
+      sealedAtMs,
+    });
+    const footer = encodeFooter(
+      newFooter({ virtualSize, diskType: 'fixed', timestamp: new Date(sealedAtMs) }),
+    );
+    // The table is not part of the blocks it checks; the padding is zeros the finder skips.
+    await this.#appendNow([table], { blocks: false });
+    const padding = virtualSize - TRAILER_SIZE - this.#end;
+    for (let left = padding; left > 0; left -= MiB) {
+      await this.#appendNow([new Uint8Array(Math.min(left, MiB))], {
+        blocks: false,
+        transfer: false,
+      });
+    }
+    this.#transfer.skipZeros(padding);
+    await this.#appendNow([trailer, footer], { blocks: false });
+    await this.#guard(() => this.#file.sync());
+    this.#sealed = true;
+    return {
+      size: this.#end,
+      recordCount: this.#entries.length,
+      sealedAtMs,
+      transferRanges: this.#transfer.end(),
+    };
+  }
+
+  /** Reads a blob back from this volume (batched records are written first). */
+  async readRecord(entry: IndexEntry): Promise<SinkBlob> {
+    this.#checkWritable();
+    await this.#writePending();
+    const bytes = await this.#guard(() =>
+      this.#file.read(entry.offset, RECORD_HEADER_SIZE + entry.storedLength),
+    );
+    return blobFromRecord(bytes, entry, this.path);
+  }
+
+  async close(): Promise<void> {
+    await this.#file.close();
+  }
+
+  #queue(bytes: Uint8Array): void {
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    this.#end += bytes.length;
+  }
+
+  async #writePending(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const chunks = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#write(chunks);
+  }
+
+  /** Appends sealing sections that bypass the batch (and, as told, the hashers). */
+  async #appendNow(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean }) {
+    for (const chunk of chunks) this.#end += chunk.length;
+    await this.#write(chunks, feed);
+  }
+
+  /** Writes `chunks`, hashing them while the write is in flight. */
+  async #write(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
+    const writing = this.#guard(() => this.#file.append(chunks));
+    for (const chunk of chunks) {
+      if (feed.blocks !== false) this.#blocks.push(chunk);
+      if (feed.transfer !== false) this.#transfer.push(chunk);
+    }
+    await writing;
+  }
+
+  /** Runs a file operation; a failure leaves the volume unusable until recovery. */
+  async #guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.#failure !== undefined) {
+      throw new StagingFormatError(
+        'STAGING_CLOSED',
+        `${this.path}: an earlier write failed; reopen the location to recover what was flushed`,
+        { path: this.path, cause: this.#failure },
+      );
+    }
+    if (this.#sealed) {
+      throw new StagingFormatError('VOLUME_WRITER_STATE', `${this.path} is sealed`, {
+        path: this.path,
+      });
+    }
+  }
+}
