@@ -1,0 +1,15 @@
+export {
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  backupDirectory,
+  type SkippedPath,
+} from './node/backup.ts';
+export { SealPool, type SealPoolOptions } from './node/pool.ts';
+export {
+  type FailedPath,
+  type RestoreOptions,
+  type RestoreProgress,
+  type RestoreResult,
+  restoreSnapshot,
+} from './node/restore.ts';

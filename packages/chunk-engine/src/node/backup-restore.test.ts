@@ -1,0 +1,297 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BlobCodec } from '../blob/codec.ts';
+import { MemoryBlobStore } from '../blob/memory-store.ts';
+import { fromHex } from '../bytes.ts';
+import { CatalogReader } from '../catalog/reader.ts';
+import { createKeys } from '../crypto/keys.ts';
+import { DedupIndex } from '../dedup/index.ts';
+import { backupDirectory } from './backup.ts';
+import { restoreSnapshot } from './restore.ts';
+
+const chunker = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
+const longName = `${'ü'.repeat(100)}-${'x'.repeat(50)}`; // 254 bytes of UTF-8
+let work: string;
+let source: string;
+
+function pseudoRandom(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+async function makeTree(root: string) {
+  await fs.mkdir(join(root, 'docs/deep/deeper'), { recursive: true });
+  await fs.mkdir(join(root, 'empty-dir'));
+  await fs.writeFile(join(root, 'empty-file'), '');
+  await fs.writeFile(join(root, 'docs/readme.txt'), 'hello\n'.repeat(1000));
+  await fs.writeFile(join(root, 'docs/deep/deeper/random.bin'), pseudoRandom(100_000, 1));
+  await fs.writeFile(join(root, 'docs/copy-of-random.bin'), pseudoRandom(100_000, 1));
+  await fs.writeFile(join(root, longName), 'long name');
+  await fs.writeFile(join(root, '日本語 ファイル.txt'), 'unicode');
+  await fs.writeFile(join(root, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o750 });
+  await fs.symlink('docs/readme.txt', join(root, 'link-to-readme'));
+  await fs.symlink('/nonexistent/target', join(root, 'dangling'));
+  await fs.link(join(root, 'docs/readme.txt'), join(root, 'hard-link.txt'));
+  const sparse = await fs.open(join(root, 'sparse.img'), 'w');
+  await sparse.write(Buffer.from('start'), 0, 5, 0);
+  await sparse.write(Buffer.from('end'), 0, 3, 3 * 1024 * 1024);
+  await sparse.close();
+  await fs.utimes(
+    join(root, 'docs/readme.txt'),
+    new Date('2020-01-02T03:04:05Z'),
+    new Date('2020-01-02T03:04:05Z'),
+  );
+  await fs.utimes(
+    join(root, 'docs'),
+    new Date('2019-05-06T07:08:09Z'),
+    new Date('2019-05-06T07:08:09Z'),
+  );
+}
+
+/** Everything restore promises to keep, keyed by relative path. */
+async function describeTree(root: string, at = ''): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const name of (await fs.readdir(join(root, at))).sort()) {
+    const path = at === '' ? name : `${at}/${name}`;
+    const stat = await fs.lstat(join(root, path));
+    const common = { mode: stat.mode & 0o7777, mtimeMs: Math.floor(stat.mtimeMs) };
+    if (stat.isSymbolicLink()) out[path] = { link: await fs.readlink(join(root, path)) };
+    else if (stat.isDirectory()) {
+      out[path] = { dir: true, ...common };
+      Object.assign(out, await describeTree(root, path));
+    } else
+      out[path] = { ...common, content: (await fs.readFile(join(root, path))).toString('base64') };
+  }
+  return out;
+}
+
+beforeEach(async () => {
+  work = await fs.mkdtemp(join(tmpdir(), 'chunk-engine-'));
+  source = join(work, 'source');
+  await fs.mkdir(source);
+  await makeTree(source);
+});
+
+afterEach(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+describe('backup and restore', () => {
+  for (const mode of ['plain, sealing on this thread', 'encrypted, in worker threads'] as const) {
+    it(`round-trips a tree of every kind of entry (${mode})`, async () => {
+      const encrypted = mode.startsWith('encrypted');
+      const keys = encrypted
+        ? (await createKeys('a passphrase of sixteen+', { scrypt: { N: 1024 } })).keys
+        : undefined;
+      const codec = new BlobCodec({ keys });
+      const store = new MemoryBlobStore();
+      const progress: number[] = [];
+      const result = await backupDirectory(source, {
+        sink: store,
+        codec,
+        chunker,
+        workers: encrypted ? 2 : 0,
+        onProgress: (p) => progress.push(p.bytesRead),
+      });
+      expect(result.skipped).toEqual([]);
+      expect(result.stats).toMatchObject({ files: 9, symlinks: 2, directories: 5 });
+      expect(result.stats.duplicateBlobs).toBeGreaterThan(0); // the copy and the zero runs dedup
+      expect(progress.at(-1)).toBe(result.stats.bytesRead);
+
+      const target = join(work, 'restored');
+      const restored = await restoreSnapshot({
+        source: store,
+        codec,
+        rootId: result.rootId,
+        target,
+      });
+      expect(restored.failed).toEqual([]);
+      expect(await describeTree(target)).toEqual(await describeTree(source));
+      const [a, b] = await Promise.all([
+        fs.stat(join(target, 'docs/readme.txt')),
+        fs.stat(join(target, 'hard-link.txt')),
+      ]);
+      expect(a.ino).toBe(b.ino);
+      const sparse = await fs.stat(join(target, 'sparse.img'));
+      expect(sparse.size).toBe(3 * 1024 * 1024 + 3);
+      expect(sparse.blocks * 512).toBeLessThan(1024 * 1024);
+    });
+  }
+
+  it('stores only new blobs in an incremental run and does not read unchanged files', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const first = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const blobsAfterFirst = store.size;
+    await fs.writeFile(join(source, 'docs/new.txt'), 'brand new content\n'.repeat(50));
+    const putSpy = vi.spyOn(store, 'put');
+    const second = await backupDirectory(source, {
+      sink: store,
+      codec,
+      chunker,
+      workers: 0,
+      parent: { rootId: first.rootId, source: store },
+    });
+    expect(second.stats.unchangedFiles).toBe(8);
+    expect(second.stats.bytesRead).toBe(50 * 18);
+    const putTypes = putSpy.mock.calls.map(([blob]) => blob.type);
+    expect(putTypes.filter((t) => t === 'data')).toHaveLength(1);
+    expect(store.size).toBe(blobsAfterFirst + putSpy.mock.calls.length);
+    // A full re-read finds nothing new.
+    putSpy.mockClear();
+    const third = await backupDirectory(source, {
+      sink: store,
+      codec,
+      chunker,
+      workers: 0,
+      parent: { rootId: second.rootId, source: store },
+      rereadUnchanged: true,
+    });
+    expect(third.rootId).toBe(second.rootId);
+    expect(putSpy).not.toHaveBeenCalled();
+  });
+
+  it('dedups against a reloaded index without asking the sink', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const index = new DedupIndex();
+    await backupDirectory(source, { sink: store, codec, chunker, workers: 0, index });
+    const reloaded = DedupIndex.deserialize(index.serialize());
+    const hasSpy = vi.spyOn(store, 'has');
+    const again = await backupDirectory(source, {
+      sink: store,
+      codec,
+      chunker,
+      workers: 0,
+      index: reloaded,
+    });
+    expect(again.stats.newBlobs).toBe(0);
+    expect(hasSpy).not.toHaveBeenCalled();
+  });
+
+  it('skips and reports unreadable, vanished and special files, and keeps going', async () => {
+    execFileSync('mkfifo', [join(source, 'a-fifo')]);
+    const realOpen = fs.open;
+    vi.spyOn(fs, 'open').mockImplementation(async (path, ...rest) => {
+      if (String(path).endsWith('run.sh'))
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      return realOpen(path, ...rest);
+    });
+    const realLstat = fs.lstat;
+    vi.spyOn(fs, 'lstat').mockImplementation((async (path: string, options: object) => {
+      if (String(path).endsWith('empty-file'))
+        throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return realLstat(path, options);
+    }) as typeof fs.lstat);
+    const result = await backupDirectory(source, {
+      sink: new MemoryBlobStore(),
+      codec: new BlobCodec(),
+      chunker,
+      workers: 0,
+    });
+    expect(result.skipped).toEqual(
+      [
+        { path: 'a-fifo', code: 'FILE_UNSUPPORTED', message: expect.any(String) },
+        { path: 'empty-file', code: 'FILE_VANISHED', message: 'vanished while the backup ran' },
+        { path: 'run.sh', code: 'FILE_UNREADABLE', message: 'EACCES: permission denied' },
+      ].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
+    expect(result.stats.files).toBe(7);
+  });
+
+  it('restores the rest when a blob is damaged or missing, and fails just those files', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const reader = new CatalogReader(store, codec);
+    const readme = await reader.find(rootId, 'docs/readme.txt');
+    const unicode = await reader.find(rootId, '日本語 ファイル.txt');
+    if (readme.type !== 'file' || unicode.type !== 'file') throw new Error('expected files');
+    const damaged = fromHex(readme.chunks![0]!, 32)!;
+    const bytes = (await store.get(damaged)).bytes;
+    bytes[bytes.length - 1]! ^= 0xff; // the readme chunk is zstd: its stream breaks
+    store.replaceBytes(damaged, bytes);
+    store.delete(fromHex(unicode.chunks![0]!, 32)!);
+
+    const target = join(work, 'restored');
+    const result = await restoreSnapshot({ source: store, codec, rootId, target });
+    expect(
+      result.failed
+        .map(({ path, code }) => ({ path, code }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1)),
+    ).toEqual([
+      { path: 'docs/readme.txt', code: 'BLOB_CORRUPT' },
+      { path: 'hard-link.txt', code: 'BLOB_CORRUPT' },
+      { path: '日本語 ファイル.txt', code: 'BLOB_NOT_FOUND' },
+    ]);
+    await expect(fs.stat(join(target, 'docs/readme.txt'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(await fs.readFile(join(target, 'docs/deep/deeper/random.bin'))).toEqual(
+      Buffer.from(pseudoRandom(100_000, 1)),
+    );
+    expect(result.stats.files).toBe(6);
+  });
+
+  it('restores a subtree, a single file, and refuses to overwrite unless asked', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const target = join(work, 'sub');
+    await restoreSnapshot({ source: store, codec, rootId, target, path: 'docs/deep' });
+    expect(await fs.readdir(target)).toEqual(['deeper']);
+    await restoreSnapshot({ source: store, codec, rootId, target, path: 'run.sh' });
+    expect((await fs.stat(join(target, 'run.sh'))).mode & 0o777).toBe(0o750);
+    const again = await restoreSnapshot({ source: store, codec, rootId, target, path: 'run.sh' });
+    expect(again.failed).toMatchObject([{ path: 'run.sh', code: 'EEXIST' }]);
+    const forced = await restoreSnapshot({
+      source: store,
+      codec,
+      rootId,
+      target,
+      path: 'run.sh',
+      overwrite: true,
+    });
+    expect(forced.failed).toEqual([]);
+    await expect(
+      restoreSnapshot({ source: store, codec, rootId, target, path: 'missing' }),
+    ).rejects.toMatchObject({
+      code: 'PATH_NOT_FOUND',
+    });
+  });
+
+  it('stops when aborted and leaves what it stored usable', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const store = new MemoryBlobStore();
+    const flush = vi.spyOn(store, 'flush');
+    await expect(
+      backupDirectory(source, {
+        sink: store,
+        codec: new BlobCodec(),
+        chunker,
+        abortSignal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(flush).toHaveBeenCalled();
+  });
+
+  it('rejects a root that is not a directory', async () => {
+    await expect(
+      backupDirectory(join(source, 'run.sh'), {
+        sink: new MemoryBlobStore(),
+        codec: new BlobCodec(),
+      }),
+    ).rejects.toThrow(TypeError);
+  });
+});

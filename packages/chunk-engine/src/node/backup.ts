@@ -1,0 +1,414 @@
+import type { BigIntStats, Dirent } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobCodec } from '../blob/codec.ts';
+import type { BlobSink, BlobSource } from '../blob/sink.ts';
+import { BlobWriter } from '../blob/writer.ts';
+import { toHex } from '../bytes.ts';
+import {
+  type CatalogEntry,
+  type DirectoryEntry,
+  type EntryBase,
+  encodeTree,
+  type FileEntry,
+  type TreeBlob,
+} from '../catalog/format.ts';
+import { CatalogReader } from '../catalog/reader.ts';
+import { ChunkRefs, DirectoryPages } from '../catalog/writer.ts';
+import { type ChunkerOptions, FastCdc } from '../chunker/fastcdc.ts';
+import { StreamingChunker } from '../chunker/stream.ts';
+import type { DedupIndex } from '../dedup/index.ts';
+import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
+import { SealPool } from './pool.ts';
+
+/** Options of {@link backupDirectory}. */
+export interface BackupOptions {
+  /** Where new blobs go. */
+  sink: BlobSink;
+  /** Compression and encryption of blobs (the workers get the same settings). */
+  codec: BlobCodec;
+  /** Chunk sizes; default 512 KiB / 1 MiB / 8 MiB, level 1. */
+  chunker?: ChunkerOptions;
+  /** Ids already stored (e.g. reloaded from the last run); filled in as blobs are written. */
+  index?: DedupIndex;
+  /** The previous snapshot: files unchanged by size, mtime and inode reuse its chunk refs unread. */
+  parent?: { rootId: string; source: BlobSource };
+  /** Read every file even when the parent says it is unchanged. */
+  rereadUnchanged?: boolean;
+  /** Seal threads; 0 seals on this thread. Default: available cores. */
+  workers?: number;
+  /** Files read at the same time; default 4. */
+  concurrency?: number;
+  /** Called as files are read and blobs stored. */
+  onProgress?: (progress: BackupProgress) => void;
+  abortSignal?: AbortSignal;
+}
+
+/** Counters of a backup run, reported as it goes and at the end. */
+export interface BackupProgress {
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Files whose refs came from the parent snapshot without reading them. */
+  unchangedFiles: number;
+  /** Bytes read from files. */
+  bytesRead: number;
+  /** Bytes of the unchanged files (not read). */
+  bytesUnchanged: number;
+  /** Blobs handed to the sink, and their stored size. */
+  newBlobs: number;
+  bytesStored: number;
+  /** Blobs that were already stored. */
+  duplicateBlobs: number;
+  /** Paths skipped (unreadable, vanished, unsupported type). */
+  skipped: number;
+}
+
+/** A path the backup left out, and why. */
+export interface SkippedPath {
+  /** Path relative to the backed-up directory. */
+  path: string;
+  code: ChunkEngineErrorCode;
+  message: string;
+}
+
+/** What {@link backupDirectory} made. */
+export interface BackupResult {
+  /** Hex id of the root tree blob: the snapshot. */
+  rootId: string;
+  stats: BackupProgress;
+  skipped: SkippedPath[];
+}
+
+/**
+ * Backs up the directory `root` into `options.sink`: chunks every file (FastCDC), seals the
+ * chunks in worker threads, stores only blobs not yet stored, and writes the catalog as tree
+ * blobs directory by directory. Unreadable and vanished files are skipped and reported, never
+ * fatal; symlinks are stored, not followed. Flushes the sink before resolving, and on abort.
+ *
+ * @throws {@link TypeError} when `root` is not a directory; the sink's errors; `AbortError`.
+ */
+export async function backupDirectory(root: string, options: BackupOptions): Promise<BackupResult> {
+  const rootStat = await fs.stat(root, { bigint: true });
+  if (!rootStat.isDirectory()) throw new TypeError(`"root" expected a directory, got ${root}`);
+  const workers = options.workers ?? undefined;
+  const pool = workers === 0 ? undefined : new SealPool(options.codec, { workers });
+  const run = new BackupRun(
+    options,
+    new BlobWriter(options.sink, pool ?? options.codec, options.index),
+  );
+  try {
+    const parentRoot = options.parent
+      ? await run.parentReader!.root(options.parent.rootId, options)
+      : undefined;
+    const entry = await run.directory(root, '', rootStat, parentRoot);
+    const rootId = await run.writeTree({ version: 1, kind: 'root', root: { ...entry, name: '' } });
+    await run.writer.flush(options);
+    return { rootId, stats: run.progress(), skipped: run.skipped };
+  } catch (error) {
+    // Whatever was put stays usable (the next run dedups against it).
+    await run.writer.flush().catch(() => {});
+    throw error;
+  } finally {
+    await pool?.close();
+  }
+}
+
+const readSize = 8 * 1024 * 1024;
+/** Plaintext bytes of one file in flight to the sealers before its reader waits. */
+const maxFileBytesInFlight = 32 * 1024 * 1024;
+
+class BackupRun {
+  readonly writer: BlobWriter;
+  readonly parentReader: CatalogReader | undefined;
+  readonly skipped: SkippedPath[] = [];
+  readonly #options: BackupOptions;
+  readonly #cdc: FastCdc;
+  readonly #slots: Semaphore;
+  readonly #hardLinks = new Map<
+    string,
+    { path: string; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }
+  >();
+  readonly #counts = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    unchangedFiles: 0,
+    bytesRead: 0,
+    bytesUnchanged: 0,
+  };
+
+  constructor(options: BackupOptions, writer: BlobWriter) {
+    this.#options = options;
+    this.writer = writer;
+    this.#cdc = new FastCdc(options.chunker);
+    this.#slots = new Semaphore(options.concurrency ?? 4);
+    this.parentReader = options.parent
+      ? new CatalogReader(options.parent.source, options.codec)
+      : undefined;
+  }
+
+  progress(): BackupProgress {
+    const { newBlobs, storedBytes, duplicateBlobs } = this.writer.stats;
+    return {
+      ...this.#counts,
+      newBlobs,
+      bytesStored: storedBytes,
+      duplicateBlobs,
+      skipped: this.skipped.length,
+    };
+  }
+
+  #report(): void {
+    this.#options.onProgress?.(this.progress());
+  }
+
+  readonly writeTree = async (tree: TreeBlob): Promise<string> =>
+    toHex((await this.writer.write('tree', encodeTree(tree), this.#options)).id);
+
+  #skip(path: string, error: unknown): undefined {
+    const code = (error as NodeJS.ErrnoException).code;
+    const vanished = code === 'ENOENT' || code === 'ENOTDIR';
+    this.skipped.push({
+      path,
+      code:
+        error instanceof ChunkEngineError
+          ? error.code
+          : vanished
+            ? 'FILE_VANISHED'
+            : 'FILE_UNREADABLE',
+      message: vanished ? 'vanished while the backup ran' : (error as Error).message,
+    });
+    this.#report();
+    return undefined;
+  }
+
+  async directory(
+    fsPath: string,
+    path: string,
+    stat: BigIntStats,
+    parent: DirectoryEntry | undefined,
+  ): Promise<DirectoryEntry> {
+    const signal = this.#options.abortSignal;
+    signal?.throwIfAborted();
+    const dirents = (await fs.readdir(fsPath, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    const previous = new Map<string, CatalogEntry>();
+    if (parent && this.parentReader) {
+      for await (const entry of this.parentReader.entries(parent, this.#options))
+        previous.set(entry.name, entry);
+    }
+    const pages = new DirectoryPages(this.writeTree);
+    // Children are stored in name order; files are read concurrently (bounded by the semaphore),
+    // subdirectories walked in turn while the files before them are still being read.
+    const queue: Array<Promise<CatalogEntry | undefined>> = [];
+    const drain = async (keep: number) => {
+      while (queue.length > keep) {
+        const entry = await queue.shift()!;
+        if (entry) await pages.add(entry);
+      }
+    };
+    try {
+      for (const dirent of dirents) {
+        signal?.throwIfAborted();
+        await drain(64);
+        const childFsPath = join(fsPath, dirent.name);
+        const childPath = path === '' ? dirent.name : `${path}/${dirent.name}`;
+        const before = previous.get(dirent.name);
+        if (dirent.isDirectory()) {
+          queue.push(
+            this.#subdirectory(childFsPath, childPath, before?.type === 'dir' ? before : undefined),
+          );
+          await queue[queue.length - 1];
+        } else {
+          await this.#slots.acquire();
+          const task = this.#leaf(dirent, childFsPath, childPath, before).finally(() =>
+            this.#slots.release(),
+          );
+          task.catch(() => {}); // awaited in order by drain(); this only marks it handled early
+          queue.push(task);
+        }
+      }
+      await drain(0);
+    } catch (error) {
+      await Promise.allSettled(queue);
+      throw error;
+    }
+    this.#counts.directories++;
+    this.#report();
+    return { ...entryBase(dirent(path), stat), type: 'dir', pages: await pages.finish() };
+  }
+
+  async #subdirectory(
+    fsPath: string,
+    path: string,
+    parent: DirectoryEntry | undefined,
+  ): Promise<CatalogEntry | undefined> {
+    try {
+      const stat = await fs.lstat(fsPath, { bigint: true });
+      if (!stat.isDirectory())
+        return this.#skip(path, new Error('changed type while the backup ran'));
+      return await this.directory(fsPath, path, stat, parent);
+    } catch (error) {
+      if (isFileSystemError(error)) return this.#skip(path, error);
+      throw error;
+    }
+  }
+
+  async #leaf(
+    dirent: Dirent,
+    fsPath: string,
+    path: string,
+    before: CatalogEntry | undefined,
+  ): Promise<CatalogEntry | undefined> {
+    try {
+      const stat = await fs.lstat(fsPath, { bigint: true });
+      const base = entryBase(dirent.name, stat);
+      if (stat.isSymbolicLink()) {
+        const target = await fs.readlink(fsPath);
+        this.#counts.symlinks++;
+        return { ...base, type: 'symlink', target };
+      }
+      if (!stat.isFile()) {
+        const what = stat.isDirectory()
+          ? 'a directory that replaced a file'
+          : 'not a regular file, directory or symlink';
+        this.skipped.push({ path, code: 'FILE_UNSUPPORTED', message: `${what}: skipped` });
+        return undefined;
+      }
+      const entry: FileEntry = {
+        ...base,
+        type: 'file',
+        size: Number(stat.size),
+        inode: stat.ino.toString(),
+      };
+      const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
+      const linked = linkKey ? this.#hardLinks.get(linkKey) : undefined;
+      if (linked) {
+        this.#counts.files++;
+        return { ...entry, hardLink: linked.path, ...linked.refs };
+      }
+      const unchanged =
+        !this.#options.rereadUnchanged &&
+        before?.type === 'file' &&
+        before.size === entry.size &&
+        before.mtimeNs === entry.mtimeNs &&
+        before.inode === entry.inode;
+      let refs: Pick<FileEntry, 'chunks' | 'chunkLists'>;
+      if (unchanged) {
+        refs = before.chunks ? { chunks: before.chunks } : { chunkLists: before.chunkLists ?? [] };
+        this.#counts.unchangedFiles++;
+        this.#counts.bytesUnchanged += entry.size;
+      } else {
+        const read = await this.#readFile(fsPath);
+        refs = read.refs;
+        entry.size = read.size;
+      }
+      if (linkKey) this.#hardLinks.set(linkKey, { path, refs });
+      this.#counts.files++;
+      this.#report();
+      return { ...entry, ...refs };
+    } catch (error) {
+      if (isFileSystemError(error)) return this.#skip(path, error);
+      throw error;
+    }
+  }
+
+  async #readFile(
+    fsPath: string,
+  ): Promise<{ size: number; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }> {
+    const handle = await fs.open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const refs = new ChunkRefs(this.writeTree);
+    const inFlight: Array<{ bytes: number; write: Promise<{ id: Uint8Array }> }> = [];
+    let bytesInFlight = 0;
+    const settleOldest = async () => {
+      const { bytes, write } = inFlight.shift()!;
+      bytesInFlight -= bytes;
+      await refs.push(toHex((await write).id));
+    };
+    try {
+      const chunker = new StreamingChunker(this.#cdc);
+      const buffer = new Uint8Array(readSize);
+      let size = 0;
+      for (let done = false; !done; ) {
+        this.#options.abortSignal?.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, 0, readSize, size);
+        size += bytesRead;
+        this.#counts.bytesRead += bytesRead;
+        // A short read of a regular file means end of file.
+        done = bytesRead < readSize;
+        for (const chunk of chunker.push(buffer.subarray(0, bytesRead), done)) {
+          const write = this.writer.write('data', chunk.data, this.#options);
+          write.catch(() => {});
+          inFlight.push({ bytes: chunk.length, write });
+          bytesInFlight += chunk.length;
+          while (bytesInFlight > maxFileBytesInFlight) await settleOldest();
+        }
+        this.#report();
+      }
+      while (inFlight.length > 0) await settleOldest();
+      return { size, refs: await refs.finish() };
+    } finally {
+      await Promise.allSettled(inFlight.map((item) => item.write));
+      await handle.close();
+    }
+  }
+}
+
+function entryBase(name: string, stat: BigIntStats): EntryBase {
+  return {
+    name,
+    mode: Number(stat.mode & 0o7777n),
+    mtimeNs: stat.mtimeNs.toString(),
+    uid: Number(stat.uid),
+    gid: Number(stat.gid),
+  };
+}
+
+function dirent(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+const fileSystemErrorCodes = new Set([
+  'ENOENT',
+  'ENOTDIR',
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'ELOOP',
+  'ENXIO',
+  'ESTALE',
+  'EISDIR',
+  'ENAMETOOLONG',
+]);
+
+function isFileSystemError(error: unknown): boolean {
+  return fileSystemErrorCodes.has((error as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/** Counting semaphore for the files read at once. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`"concurrency" expected a positive integer, got ${count}`);
+    this.#free = count;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}

@@ -1,0 +1,145 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { BlobCodec } from '../blob/codec.ts';
+import type { SinkBlob } from '../blob/sink.ts';
+import type { Sealer } from '../blob/writer.ts';
+import { ChunkEngineError } from '../errors.ts';
+
+/** @internal Message to a seal worker. */
+export interface SealRequest {
+  job: number;
+  type: SinkBlob['type'];
+  plaintext: Uint8Array;
+}
+
+/** @internal Message from a seal worker. */
+export interface SealResponse {
+  job: number;
+  blob?: SinkBlob;
+  error?: { name: string; message: string };
+}
+
+/** Options of {@link SealPool}. */
+export interface SealPoolOptions {
+  /** Worker threads; default: available cores (at least 1). */
+  workers?: number;
+  /** Plaintext bytes queued or being sealed before `seal` waits (backpressure); default 64 MiB. */
+  maxQueuedBytes?: number;
+}
+
+interface Pending {
+  resolve(blob: SinkBlob): void;
+  reject(error: Error): void;
+  bytes: number;
+  worker: WorkerSlot;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  queuedBytes: number;
+}
+
+// From source (tests, Node type stripping) this file is src/node/pool.ts next to seal-worker.ts;
+// in the build every entry and chunk sits in dist/ next to seal-worker.js.
+const workerUrl = new URL(
+  import.meta.url.endsWith('.ts') ? './seal-worker.ts' : './seal-worker.js',
+  import.meta.url,
+);
+
+/**
+ * A pool of `worker_threads` that seal blobs (hash, compress, encrypt) in parallel, with a byte
+ * budget for backpressure: `seal` waits while `maxQueuedBytes` are in flight. Close it when done.
+ */
+export class SealPool implements Sealer {
+  readonly #slots: WorkerSlot[];
+  readonly #pending = new Map<number, Pending>();
+  readonly #maxQueuedBytes: number;
+  readonly #waiting: Array<() => void> = [];
+  #queuedBytes = 0;
+  #nextJob = 0;
+  #failure: ChunkEngineError | undefined;
+
+  constructor(codec: BlobCodec, options: SealPoolOptions = {}) {
+    const count = options.workers ?? Math.max(1, availableParallelism());
+    if (!Number.isInteger(count) || count < 1 || count > 256) {
+      throw new RangeError(`"workers" expected an integer in [1, 256], got ${count}`);
+    }
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
+    this.#slots = Array.from({ length: count }, () => this.#spawn(codec));
+  }
+
+  /** Seals `plaintext` on the least busy worker; waits first while the byte budget is spent. */
+  async seal(type: SinkBlob['type'], plaintext: Uint8Array): Promise<SinkBlob> {
+    while (
+      this.#queuedBytes > 0 &&
+      this.#queuedBytes + plaintext.length > this.#maxQueuedBytes &&
+      !this.#failure
+    ) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    if (this.#failure) throw this.#failure;
+    const slot = this.#slots.reduce((best, s) => (s.queuedBytes < best.queuedBytes ? s : best));
+    const job = this.#nextJob++;
+    const bytes = plaintext.length;
+    slot.queuedBytes += bytes;
+    this.#queuedBytes += bytes;
+    return new Promise<SinkBlob>((resolve, reject) => {
+      this.#pending.set(job, { resolve, reject, bytes, worker: slot });
+      slot.worker.postMessage({ job, type, plaintext } satisfies SealRequest);
+    });
+  }
+
+  /** Stops the workers; pending seals reject. */
+  async close(): Promise<void> {
+    this.#fail(new ChunkEngineError('WORKER_FAILED', 'the seal pool was closed'));
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #spawn(codec: BlobCodec): WorkerSlot {
+    // The codec options carry the keys: they go to the worker in memory, never to disk or logs.
+    const worker = new Worker(workerUrl, { workerData: codec.options });
+    const slot: WorkerSlot = { worker, queuedBytes: 0 };
+    worker.on('message', (response: SealResponse) => this.#settle(response));
+    worker.on('error', (error) =>
+      this.#fail(
+        new ChunkEngineError('WORKER_FAILED', `a seal worker failed: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    worker.on('exit', (code) => {
+      if (!this.#failure)
+        this.#fail(new ChunkEngineError('WORKER_FAILED', `a seal worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  #settle(response: SealResponse): void {
+    const pending = this.#pending.get(response.job);
+    if (pending === undefined) return;
+    this.#pending.delete(response.job);
+    this.#release(pending);
+    if (response.blob) pending.resolve(response.blob);
+    else {
+      const error = new Error(response.error?.message ?? 'seal failed');
+      error.name = response.error?.name ?? 'Error';
+      pending.reject(error);
+    }
+  }
+
+  #release(pending: Pending): void {
+    pending.worker.queuedBytes -= pending.bytes;
+    this.#queuedBytes -= pending.bytes;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  #fail(error: ChunkEngineError): void {
+    this.#failure ??= error;
+    for (const [job, pending] of this.#pending) {
+      this.#pending.delete(job);
+      this.#release(pending);
+      pending.reject(this.#failure);
+    }
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+}
