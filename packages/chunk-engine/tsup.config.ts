@@ -1,3 +1,9 @@
 import { defineConfig, packageBuild } from '../../tsup.config.base.ts';
 
-export default defineConfig(packageBuild());
+export default defineConfig(
+  packageBuild({
+    index: 'src/index.ts',
+    node: 'src/node.ts',
+    'seal-worker': 'src/node/seal-worker.ts',
+  }),
+);
