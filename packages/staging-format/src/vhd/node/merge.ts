@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import type { ReadOptions } from '../../byte-source/byte-source.ts';
 import { FileByteSource } from '../../byte-source/file.ts';
 import { FileByteSink } from '../../byte-source/file-sink.ts';
@@ -8,6 +8,7 @@ import { bitAt, formatUuid, type VhdDisk } from '../disk.ts';
 import { encodeFooter, FOOTER_SIZE, SECTOR_SIZE } from '../footer.ts';
 import { batSize, UNALLOCATED } from '../header.ts';
 import { equalBytes } from '../zero.ts';
+import { mergeJournalPath } from './journal-path.ts';
 import { openVhdFile } from './open-file.ts';
 
 /*
@@ -33,11 +34,6 @@ const RECORD_COMMIT = 2;
 const COMMIT_MARK = 0x434f_4d4d_4954_2121n;
 /** Largest record: a BAT of 16 Mi entries; anything longer is damage. */
 const MAX_RECORD_LENGTH = 64 * 1024 * 1024;
-
-/** Path of the journal of a merge into `parentPath`. */
-export function mergeJournalPath(parentPath: string): string {
-  return `${parentPath}.merge-journal`;
-}
 
 export interface MergeVhdOptions extends ReadOptions {
   onProgress?: (progress: Progress) => void;
@@ -68,7 +64,11 @@ export async function mergeVhdFile(
   childPath: string,
   options: MergeVhdOptions = {},
 ): Promise<MergeResult> {
-  const probe = await openVhdFile(childPath, { ...options, allowMissingParent: true });
+  const probe = await openVhdFile(childPath, {
+    ...options,
+    allowMissingParent: true,
+    allowPendingMerge: true,
+  });
   const parentPath = probe.parent?.name;
   await probe.close();
   let recovered: MergeResult['recovered'];
@@ -395,7 +395,7 @@ export async function recoverMerge(
   options: ReadOptions = {},
 ): Promise<'completed' | 'rolled-back' | undefined> {
   const journalPath = mergeJournalPath(parentPath);
-  const exists = await stat(journalPath).then(
+  const exists = await access(journalPath).then(
     () => true,
     () => false,
   );

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReadOptions } from '../../byte-source/byte-source.ts';
@@ -6,12 +7,18 @@ import { isStagingFormatError, StagingFormatError } from '../../errors.ts';
 import { formatUuid, MAX_CHAIN_DEPTH, openVhd, type VhdDisk } from '../disk.ts';
 import type { ParentReference } from '../layout.ts';
 import { equalBytes } from '../zero.ts';
+import { mergeJournalPath } from './journal-path.ts';
 
 export interface OpenVhdFileOptions extends ReadOptions {
   /** The parent of a differencing disk, instead of looking for it. Its unique id is still checked. */
   parentPath?: string;
   /** Open a differencing disk whose parent is missing; reading parent data then fails. */
   allowMissingParent?: boolean;
+  /**
+   * Open disks whose interrupted merge has not been recovered (`VHD_MERGE_PENDING` otherwise): their
+   * contents may be half-way between before and after the merge.
+   */
+  allowPendingMerge?: boolean;
 }
 
 /**
@@ -48,6 +55,12 @@ async function openAt(
       `the differencing chain is deeper than ${MAX_CHAIN_DEPTH} disks (or loops)`,
       { path },
     );
+  if (options.allowPendingMerge !== true && (await hasFile(mergeJournalPath(path))))
+    throw new StagingFormatError(
+      'VHD_MERGE_PENDING',
+      `a merge into ${path} was interrupted: run the merge again (or recoverMerge) before using it`,
+      { path },
+    );
   const source = await FileByteSource.open(path);
   try {
     return await openVhd(source, {
@@ -59,6 +72,13 @@ async function openAt(
     await source.close();
     throw error;
   }
+}
+
+async function hasFile(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Where a child's parent may be, best first, without duplicates. */
