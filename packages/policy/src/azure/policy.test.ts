@@ -95,25 +95,37 @@ describe('validatePolicy', () => {
     ],
     [
       'daily retention below 7 days',
-      (p) => ((ltr(p).dailySchedule!.retentionDuration.count = 3), p),
+      (p) => {
+        ltr(p).dailySchedule!.retentionDuration.count = 3;
+        return p;
+      },
       'properties.retentionPolicy.dailySchedule.retentionDuration.count',
       /7 to 9999 days, got 3/,
     ],
     [
       'yearly beyond 99 years',
-      (p) => ((ltr(p).yearlySchedule!.retentionDuration.count = 100), p),
+      (p) => {
+        ltr(p).yearlySchedule!.retentionDuration.count = 100;
+        return p;
+      },
       'properties.retentionPolicy.yearlySchedule.retentionDuration.count',
       /1 to 99 years/,
     ],
     [
       'weekly counted in days',
-      (p) => ((ltr(p).weeklySchedule!.retentionDuration.durationType = 'Days'), p),
+      (p) => {
+        ltr(p).weeklySchedule!.retentionDuration.durationType = 'Days';
+        return p;
+      },
       'properties.retentionPolicy.weeklySchedule.retentionDuration.durationType',
       /counted in Weeks/,
     ],
     [
       'a retention time that is not a backup time',
-      (p) => ((ltr(p).weeklySchedule!.retentionTimes = ['2018-01-24T18:00:00Z']), p),
+      (p) => {
+        ltr(p).weeklySchedule!.retentionTimes = ['2018-01-24T18:00:00Z'];
+        return p;
+      },
       'properties.retentionPolicy.weeklySchedule.retentionTimes[0]',
       /18:00 is not a scheduled backup time/,
     ],
