@@ -185,7 +185,7 @@ describe('fuzzing VHD parsing and reading', () => {
     async (type) => {
       await fc.assert(
         fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
-          let bytes = seeds[type].slice();
+          let bytes: Uint8Array = seeds[type].slice();
           for (const mutate of mutations) bytes = mutate(bytes);
           await exercise(bytes, type === 'differencing');
         }),
