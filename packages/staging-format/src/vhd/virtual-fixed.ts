@@ -19,6 +19,8 @@ export class VirtualFixedVhd implements ByteSource {
   readonly size: number;
   /** The synthesized footer. */
   readonly footerBytes: Uint8Array;
+  /** The footer's timestamp (the disk's own for a {@link VhdDisk}). */
+  readonly footerTime: Date;
   #closed = false;
 
   constructor(disk: VirtualDisk, options: VhdIdentityOptions = {}) {
@@ -28,13 +30,16 @@ export class VirtualFixedVhd implements ByteSource {
     const uniqueId = options.uniqueId ?? own?.uniqueId;
     const timestamp =
       options.timestamp ??
-      (own === undefined ? undefined : new Date((own.timestamp + VHD_EPOCH_OFFSET_SECONDS) * 1000));
+      (own === undefined
+        ? new Date()
+        : new Date((own.timestamp + VHD_EPOCH_OFFSET_SECONDS) * 1000));
+    this.footerTime = timestamp;
     this.footerBytes = encodeFooter(
       newFooter({
         virtualSize: disk.virtualSize,
         diskType: 'fixed',
         ...(uniqueId === undefined ? {} : { uniqueId }),
-        ...(timestamp === undefined ? {} : { timestamp }),
+        timestamp,
         ...(options.creatorApplication === undefined
           ? {}
           : { creatorApplication: options.creatorApplication }),
