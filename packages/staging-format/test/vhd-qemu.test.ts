@@ -51,12 +51,14 @@ async function writeOurs(
 }
 
 describe.skipIf(!qemu)('qemu-img reads what we write', () => {
-  it.each([
+  it.each<
+    [type: 'fixed' | 'dynamic', size: number, options: { blockSize?: number; virtualSize?: number }]
+  >([
     ['fixed', 5 * MiB + 3 * 512, {}],
     ['dynamic', 5 * MiB + 3 * 512, {}],
     ['dynamic', 3 * MiB, { blockSize: 512 * 1024 }],
     ['dynamic', 7 * MiB, { virtualSize: 9 * MiB }],
-  ] as const)('%s, %d bytes, %o', async (type, size, options) => {
+  ])('%s, %d bytes, %o', async (type, size, options) => {
     const data = content(size, 7);
     const path = await writeOurs(
       `ours-${type}-${size}-${options.blockSize ?? 0}.vhd`,
