@@ -1,5 +1,6 @@
 export {
   type ExistingPoint,
+  POINTS_FORMAT_VERSION,
   type PointChange,
   type PointChangeEntry,
   type PolicyChangeOptions,

@@ -5,6 +5,7 @@ import {
   applyResticKeepRules,
   type BackupPolicy,
   MAX_RECOVERY_POINTS,
+  POINTS_FORMAT_VERSION,
   parseExistingPoints,
   parsePolicy,
   parseSnapshots,
@@ -192,6 +193,7 @@ const simulateCommand: Command = {
             },
           );
     const data = {
+      formatVersion: POINTS_FORMAT_VERSION,
       from: iso(from),
       to: iso(to),
       points: points.map(pointJson),

@@ -153,9 +153,13 @@ function expiryUnder(policy: CompiledPolicy, time: Date, tags: readonly Tier[]):
   return expiry;
 }
 
+/** Version of the points file format (`{ formatVersion, points: [...] }`) this release writes. */
+export const POINTS_FORMAT_VERSION = 1;
+
 /**
- * Reads existing points: a JSON array of `{ id?, time, tags, expiry?, onDemand? }` (what
- * `offline-seed policy simulate --json` prints under `points`, or that object itself).
+ * Reads existing points: a JSON array of `{ id?, time, tags, expiry?, onDemand? }`, or
+ * the points file `{ formatVersion: 1, points: [...] }` that `offline-seed policy simulate --json`
+ * prints.
  * @throws {PolicyError} `POINTS_MALFORMED` naming the bad entry.
  */
 export function parseExistingPoints(input: string | unknown): ExistingPoint[] {
@@ -169,8 +173,16 @@ export function parseExistingPoints(input: string | unknown): ExistingPoint[] {
       });
     }
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'points' in value)
-    value = (value as { points: unknown }).points;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'points' in value) {
+    const { formatVersion, points } = value as { formatVersion?: unknown; points: unknown };
+    if (formatVersion !== undefined && formatVersion !== POINTS_FORMAT_VERSION)
+      throw new PolicyError(
+        'POINTS_MALFORMED',
+        `points file has format version ${JSON.stringify(formatVersion)}; this release reads version ${POINTS_FORMAT_VERSION}`,
+        { field: 'formatVersion' },
+      );
+    value = points;
+  }
   if (!Array.isArray(value))
     throw new PolicyError(
       'POINTS_MALFORMED',

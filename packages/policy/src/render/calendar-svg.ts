@@ -126,9 +126,10 @@ export function renderRetentionCalendar(
   const axisY = baseline + 4;
   for (const tick of axisTicks(start, end)) {
     const tickX = fixed(x(tick.time));
+    const anchor = tickX > width - margin.right - 24 ? 'end' : 'middle';
     parts.push(
       `<line x1="${tickX}" y1="${margin.top - 4}" x2="${tickX}" y2="${axisY + 4}" class="grid"/>`,
-      `<text x="${tickX}" y="${axisY + 18}" text-anchor="middle" class="tick">${tick.label}</text>`,
+      `<text x="${tickX}" y="${axisY + 18}" text-anchor="${anchor}" class="tick">${tick.label}</text>`,
     );
   }
 
@@ -167,7 +168,7 @@ function assignRows(lane: readonly CalendarPoint[]): number[] {
   });
 }
 
-/** Month ticks for spans under two years, else yearly (every N years to keep ≤ 12 labels). */
+/** Week ticks up to two months, month ticks (every 1–3) up to three years, then years (≤ 12 labels). */
 function axisTicks(start: number, end: number): Array<{ time: number; label: string }> {
   const ticks: Array<{ time: number; label: string }> = [];
   const first = new Date(start);
@@ -181,8 +182,8 @@ function axisTicks(start: number, end: number): Array<{ time: number; label: str
       if (t >= start) ticks.push({ time: t, label: iso(new Date(t)).slice(5) });
     return ticks;
   }
-  if (days <= 730) {
-    const step = days <= 366 ? 1 : 2;
+  if (days <= 1100) {
+    const step = days <= 400 ? 1 : days <= 760 ? 2 : 3;
     for (let m = first.getUTCFullYear() * 12 + first.getUTCMonth(); ; m += step) {
       const t = Date.UTC(Math.floor(m / 12), m % 12, 1);
       if (t > end) break;
