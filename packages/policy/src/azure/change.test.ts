@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { marsPolicy, vmComplexPolicy } from '../../test/policies.ts';
+import { thrown } from '../../test/thrown.ts';
 import { PolicyError } from '../errors.ts';
 import { type ExistingPoint, parseExistingPoints, planPolicyChange } from './change.ts';
 import type { BackupPolicy, LongTermRetentionPolicy } from './model.ts';
@@ -109,12 +110,7 @@ describe('parseExistingPoints', () => {
     ['[{"time":"yesterday","tags":[]}]', '[0].time'],
     ['[{"time":"2026-01-01T00:00:00Z","tags":["hourly"]}]', '[0].tags'],
   ])('rejects %s with POINTS_MALFORMED', (text, field) => {
-    let error: unknown;
-    try {
-      parseExistingPoints(text);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => parseExistingPoints(text));
     expect(error).toBeInstanceOf(PolicyError);
     expect(error).toMatchObject({ code: 'POINTS_MALFORMED' });
     if (field) expect((error as PolicyError).field).toBe(field);

@@ -1,4 +1,5 @@
 import { PolicyError } from '../errors.ts';
+import { jsonInput } from '../json.ts';
 import { addDuration, type CompiledPolicy, compilePolicy } from './compile.ts';
 import { type BackupPolicy, type Tier, tiers } from './model.ts';
 
@@ -163,16 +164,7 @@ export const POINTS_FORMAT_VERSION = 1;
  * @throws {PolicyError} `POINTS_MALFORMED` naming the bad entry.
  */
 export function parseExistingPoints(input: string | unknown): ExistingPoint[] {
-  let value = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch (cause) {
-      throw new PolicyError('POINTS_MALFORMED', `points are not valid JSON: ${String(cause)}`, {
-        cause,
-      });
-    }
-  }
+  let value = jsonInput(input, 'POINTS_MALFORMED', 'points');
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'points' in value) {
     const { formatVersion, points } = value as { formatVersion?: unknown; points: unknown };
     if (formatVersion !== undefined && formatVersion !== POINTS_FORMAT_VERSION)

@@ -10,6 +10,7 @@ import {
 import { type TimeZone, timeZone } from '../time/zone.ts';
 import {
   type BackupPolicy,
+  type DailyRetentionSchedule,
   type DayOfWeek,
   daysOfWeek,
   type MonthlyRetentionSchedule,
@@ -19,7 +20,6 @@ import {
   type ScheduleRunFrequency,
   type Tier,
   type WeekOfMonth,
-  type YearlyRetentionSchedule,
 } from './model.ts';
 
 /** A policy reduced to what expansion and tagging need; all times are wall times. */
@@ -39,8 +39,6 @@ export interface CompiledPolicy {
 
 export interface CompiledTier {
   tier: Tier;
-  /** Dotted field of the tier in the policy, for messages. */
-  field: string;
   duration: RetentionDuration;
   /** Which runs of a matching day it keeps: these times of day, the day's last run, or all. */
   times: ReadonlySet<number> | 'last' | 'all';
@@ -158,74 +156,46 @@ export function compilePolicy(policy: BackupPolicy, zoneName?: string): Compiled
 
 function compileTiers(properties: ProtectionPolicy, hourly: boolean): CompiledTier[] {
   const retention = properties.retentionPolicy;
-  const base = 'properties.retentionPolicy';
   if (retention.retentionPolicyType === 'SimpleRetentionPolicy') {
     return [
-      {
-        tier: 'daily',
-        field: base,
-        duration: retention.retentionDuration,
-        times: 'all',
-        onDay: () => true,
-      },
+      { tier: 'daily', duration: retention.retentionDuration, times: 'all', onDay: () => true },
     ];
   }
-  const times = (retentionTimes: string[] | null | undefined) =>
-    retentionTimes && retentionTimes.length > 0
-      ? new Set(retentionTimes.map(timeOfDayOf))
-      : hourly
-        ? ('last' as const)
-        : ('all' as const);
-  const compiled: CompiledTier[] = [];
   const { dailySchedule, weeklySchedule, monthlySchedule, yearlySchedule } = retention;
-  if (dailySchedule) {
-    compiled.push({
-      tier: 'daily',
-      field: `${base}.dailySchedule`,
-      duration: dailySchedule.retentionDuration,
-      times: times(dailySchedule.retentionTimes),
-      onDay: () => true,
-    });
-  }
+  const rules: Array<
+    [Tier, DailyRetentionSchedule | null | undefined, (dayWall: number) => boolean]
+  > = [['daily', dailySchedule, () => true]];
   if (weeklySchedule) {
     const days = new Set(weeklySchedule.daysOfTheWeek.map(weekdayIndex));
-    compiled.push({
-      tier: 'weekly',
-      field: `${base}.weeklySchedule`,
-      duration: weeklySchedule.retentionDuration,
-      times: times(weeklySchedule.retentionTimes),
-      onDay: (dayWall) => days.has(weekday(dayWall)),
-    });
+    rules.push(['weekly', weeklySchedule, (dayWall) => days.has(weekday(dayWall))]);
   }
-  if (monthlySchedule) {
-    compiled.push({
-      tier: 'monthly',
-      field: `${base}.monthlySchedule`,
-      duration: monthlySchedule.retentionDuration,
-      times: times(monthlySchedule.retentionTimes),
-      onDay: dayOfMonthMatcher(monthlySchedule),
-    });
-  }
+  if (monthlySchedule) rules.push(['monthly', monthlySchedule, dayOfMonthMatcher(monthlySchedule)]);
   if (yearlySchedule) {
-    compiled.push(compileYearly(yearlySchedule, `${base}.yearlySchedule`, times));
+    const months = new Set(
+      yearlySchedule.monthsOfYear.map((month) => monthsOfYear.indexOf(month) + 1),
+    );
+    const dayMatches = dayOfMonthMatcher(yearlySchedule);
+    rules.push([
+      'yearly',
+      yearlySchedule,
+      (dayWall) => months.has(civilDate(dayWall).month) && dayMatches(dayWall),
+    ]);
+  }
+  const compiled: CompiledTier[] = [];
+  for (const [tier, schedule, onDay] of rules) {
+    if (!schedule) continue;
+    const retentionTimes = schedule.retentionTimes;
+    // Without retention times an hourly schedule's tiers take the day's last run (as Azure
+    // reports), and a daily or weekly schedule's tiers take every run.
+    const times =
+      retentionTimes && retentionTimes.length > 0
+        ? new Set(retentionTimes.map(timeOfDayOf))
+        : hourly
+          ? 'last'
+          : 'all';
+    compiled.push({ tier, duration: schedule.retentionDuration, times, onDay });
   }
   return compiled;
-}
-
-function compileYearly(
-  tier: YearlyRetentionSchedule,
-  field: string,
-  times: (retentionTimes: string[] | null | undefined) => CompiledTier['times'],
-): CompiledTier {
-  const months = new Set(tier.monthsOfYear.map((month) => monthsOfYear.indexOf(month) + 1));
-  const dayMatches = dayOfMonthMatcher(tier);
-  return {
-    tier: 'yearly',
-    field,
-    duration: tier.retentionDuration,
-    times: times(tier.retentionTimes),
-    onDay: (dayWall) => months.has(civilDate(dayWall).month) && dayMatches(dayWall),
-  };
 }
 
 /** Whether the schedule runs on the day starting at wall time `dayWall`. */

@@ -1,4 +1,5 @@
 import { PolicyError } from '../errors.ts';
+import { jsonInput } from '../json.ts';
 import {
   type BackupPolicy,
   backupManagementTypes,
@@ -16,16 +17,7 @@ import {
  * @throws {PolicyError} `POLICY_MALFORMED` naming the offending field.
  */
 export function parsePolicy(input: string | unknown): BackupPolicy {
-  let value: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch (cause) {
-      throw new PolicyError('POLICY_MALFORMED', `policy is not valid JSON: ${messageOf(cause)}`, {
-        cause,
-      });
-    }
-  }
+  const value = jsonInput(input, 'POLICY_MALFORMED', 'policy');
   const root = object(value, '');
   const resource: Record<string, unknown> =
     'properties' in root ? structuredClone(root) : { properties: structuredClone(root) };
@@ -226,8 +218,4 @@ function checkProperties(properties: Json): void {
     );
     required(vault, 'snapshotRetentionInDays', vaultPath, integer);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

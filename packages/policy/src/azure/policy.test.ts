@@ -6,9 +6,10 @@ import {
   vmComplexPolicy,
   vmDefaultPolicy,
 } from '../../test/policies.ts';
+import { thrown } from '../../test/thrown.ts';
 import { PolicyError } from '../errors.ts';
 import { aliveTimeline, countAlive, peakAlive, projectStorage, tierPointBounds } from './counts.ts';
-import type { BackupPolicy, LongTermRetentionPolicy } from './model.ts';
+import { type BackupPolicy, daysOfWeek, type LongTermRetentionPolicy } from './model.ts';
 import { parsePolicy, serializePolicy } from './parse.ts';
 import { expandSchedule, simulateRecoveryPoints } from './simulate.ts';
 import { assertValidPolicy, validatePolicy } from './validate.ts';
@@ -16,15 +17,6 @@ import { assertValidPolicy, validatePolicy } from './validate.ts';
 const range = (from: string, to: string) => ({ from: new Date(from), to: new Date(to) });
 const isoList = (dates: Iterable<Date>) => [...dates].map((d) => d.toISOString());
 const ltr = (policy: BackupPolicy) => policy.properties.retentionPolicy as LongTermRetentionPolicy;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parsePolicy / serializePolicy', () => {
   it('round-trips the ARM JSON, unknown fields included', () => {
@@ -375,15 +367,6 @@ describe('properties of simulated points', () => {
       zone: fc.constantFrom(...zones),
     })
     .map((r): BackupPolicy => {
-      const days = [
-        'Sunday',
-        'Monday',
-        'Tuesday',
-        'Wednesday',
-        'Thursday',
-        'Friday',
-        'Saturday',
-      ] as const;
       const times = r.times.map(
         (half) =>
           `2018-01-24T${String(Math.floor(half / 2)).padStart(2, '0')}:${half % 2 ? '30' : '00'}:00Z`,
@@ -396,7 +379,7 @@ describe('properties of simulated points', () => {
         retentionTimes: times,
         retentionDuration: { count: r.daily, durationType: 'Days' },
       };
-      retention.weeklySchedule!.daysOfTheWeek = [days[r.weekday]!];
+      retention.weeklySchedule!.daysOfTheWeek = [daysOfWeek[r.weekday]!];
       retention.weeklySchedule!.retentionTimes = [times[0]!];
       retention.weeklySchedule!.retentionDuration.count = r.weekly;
       retention.monthlySchedule!.retentionDuration.count = r.monthly;
@@ -409,7 +392,7 @@ describe('properties of simulated points', () => {
       if (r.weeklyFormat) {
         retention.yearlySchedule!.retentionScheduleFormatType = 'Weekly';
         retention.yearlySchedule!.retentionScheduleWeekly = {
-          daysOfTheWeek: [days[r.weekday]!],
+          daysOfTheWeek: [daysOfWeek[r.weekday]!],
           weeksOfTheMonth: ['Last'],
         };
       }

@@ -1,6 +1,6 @@
 import { dayNumber, MS_PER_DAY, timeOfDay } from '../time/civil.ts';
 import { addDuration, type CompiledPolicy, compilePolicy, runsOfDay } from './compile.ts';
-import { type BackupPolicy, type Tier, tiers } from './model.ts';
+import type { BackupPolicy, Tier } from './model.ts';
 
 /** A time range; `from` is included, `to` is not. */
 export interface TimeRange {
@@ -123,6 +123,3 @@ export function simulateRecoveryPoints(
   }
   return points;
 }
-
-/** Orders tiers finest first (`daily` … `yearly`). */
-export const byTier = (a: Tier, b: Tier): number => tiers.indexOf(a) - tiers.indexOf(b);

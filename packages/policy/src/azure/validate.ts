@@ -12,6 +12,7 @@ import type {
   RetentionDurationType,
   Tier,
 } from './model.ts';
+import { tiers } from './model.ts';
 
 /** One problem found by {@link validatePolicy}. */
 export interface PolicyIssue {
@@ -321,51 +322,24 @@ function checkRetention(
     report('error', `${base}.dailySchedule`, 'a daily or hourly schedule needs daily retention');
   if (scheduledDays !== undefined && !weeklySchedule)
     report('error', `${base}.weeklySchedule`, 'a weekly schedule needs weekly retention');
-  if (dailySchedule) {
-    const field = `${base}.dailySchedule`;
-    checkDuration(
-      dailySchedule.retentionDuration,
-      'daily',
-      `${field}.retentionDuration`,
-      limits,
-      report,
-    );
-    checkTimes(
-      dailySchedule.retentionTimes,
-      `${field}.retentionTimes`,
-      scheduledTimes,
-      hourly,
-      report,
-    );
-  }
-  if (weeklySchedule) {
-    const field = `${base}.weeklySchedule`;
-    checkDuration(
-      weeklySchedule.retentionDuration,
-      'weekly',
-      `${field}.retentionDuration`,
-      limits,
-      report,
-    );
-    checkTimes(
-      weeklySchedule.retentionTimes,
-      `${field}.retentionTimes`,
-      scheduledTimes,
-      hourly,
-      report,
-    );
-    checkDays(weeklySchedule.daysOfTheWeek, `${field}.daysOfTheWeek`, scheduledDays, report);
-  }
-  for (const [tier, schedule] of [
-    ['monthly', monthlySchedule],
-    ['yearly', yearlySchedule],
-  ] as const) {
+  for (const tier of tiers) {
+    const schedule = retention[`${tier}Schedule`];
     if (!schedule) continue;
     const field = `${base}.${tier}Schedule`;
     checkDuration(schedule.retentionDuration, tier, `${field}.retentionDuration`, limits, report);
     checkTimes(schedule.retentionTimes, `${field}.retentionTimes`, scheduledTimes, hourly, report);
-    checkDayOfMonthRule(schedule, field, scheduledDays, report);
   }
+  if (weeklySchedule)
+    checkDays(
+      weeklySchedule.daysOfTheWeek,
+      `${base}.weeklySchedule.daysOfTheWeek`,
+      scheduledDays,
+      report,
+    );
+  if (monthlySchedule)
+    checkDayOfMonthRule(monthlySchedule, `${base}.monthlySchedule`, scheduledDays, report);
+  if (yearlySchedule)
+    checkDayOfMonthRule(yearlySchedule, `${base}.yearlySchedule`, scheduledDays, report);
   if (yearlySchedule && yearlySchedule.monthsOfYear.length === 0)
     report('error', `${base}.yearlySchedule.monthsOfYear`, 'at least one month is required');
 }

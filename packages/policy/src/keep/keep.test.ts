@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../../test/thrown.ts';
 import { PolicyError } from '../errors.ts';
 import { applyBorgKeepRules, parseBorgInterval } from './borg.ts';
 import { applyResticKeepRules, formatKeepDuration, parseKeepDuration } from './restic.ts';
@@ -240,12 +241,7 @@ describe('parseSnapshots', () => {
     ],
     ['[{"id":"a","time":"2016-01-01T00:00:00Z","tags":[1]}]', '[0].tags'],
   ])('rejects %s with SNAPSHOTS_MALFORMED', (text, field) => {
-    let error: unknown;
-    try {
-      parseSnapshots(text);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => parseSnapshots(text));
     expect(error).toMatchObject({ code: 'SNAPSHOTS_MALFORMED', field });
   });
 });

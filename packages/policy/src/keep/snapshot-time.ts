@@ -1,4 +1,5 @@
 import { PolicyError } from '../errors.ts';
+import { jsonInput } from '../json.ts';
 import { MS_PER_MINUTE } from '../time/civil.ts';
 
 /**
@@ -83,20 +84,7 @@ export interface Snapshot {
  * @throws {PolicyError} `SNAPSHOTS_MALFORMED` naming the bad entry.
  */
 export function parseSnapshots(input: string | unknown): Snapshot[] {
-  let value = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch (cause) {
-      throw new PolicyError(
-        'SNAPSHOTS_MALFORMED',
-        `snapshots are not valid JSON: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
-  }
+  const value = jsonInput(input, 'SNAPSHOTS_MALFORMED', 'snapshots');
   if (!Array.isArray(value))
     throw new PolicyError(
       'SNAPSHOTS_MALFORMED',
