@@ -164,6 +164,21 @@ describe('offline-seed policy', () => {
       '10 parsecs',
     );
     expect(size.code).toBe(2);
+    const ratio = await run(
+      'policy',
+      'simulate',
+      'mars.json',
+      '--from',
+      '2026-01-01',
+      '--to',
+      '2026-02-01',
+      '--full-size',
+      '1GiB',
+      '--compression',
+      '0.5',
+    );
+    expect(ratio.code).toBe(2);
+    expect(ratio.err).toContain('--compression must be a ratio of 1 or more');
   });
 
   it('diff: shows what a retention change does to existing points', async () => {

@@ -22,6 +22,7 @@ import {
 import type { Command, CommandContext, OptionSpec, OptionValues } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
+import { parseSize } from './vhd.ts';
 
 const rangeOptions: Record<string, OptionSpec> = {
   from: {
@@ -82,22 +83,12 @@ function requiredDate(values: OptionValues, name: string, command: string): Date
   return date;
 }
 
-const sizeUnits: Record<string, number> = {
-  '': 1,
-  B: 1,
-  KIB: 2 ** 10,
-  MIB: 2 ** 20,
-  GIB: 2 ** 30,
-  TIB: 2 ** 40,
-};
-
-/** Bytes from `123`, `500GiB`, `1.5 TiB`. */
-function parseSize(text: string, command: string, name: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?$/i.exec(text.trim());
-  const unit = sizeUnits[(match?.[2] ?? '').toUpperCase()];
-  if (match === null || unit === undefined)
-    throw usage(command, `--${name} must be bytes or a size like 500GiB or 2TiB, got "${text}"`);
-  return Math.round(Number(match[1]) * unit);
+/** A compression ratio of 1 or more, e.g. `1.5`. */
+function parseRatio(text: string): number {
+  const ratio = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || ratio < 1)
+    throw usage('simulate', `--compression must be a ratio of 1 or more, e.g. 1.5, got "${text}"`);
+  return ratio;
 }
 
 /** A fraction from `2%` or `0.02`. */
@@ -183,13 +174,13 @@ const simulateCommand: Command = {
             points,
             [peak.time ?? to, to].sort((a, b) => a.getTime() - b.getTime()),
             {
-              fullSizeBytes: parseSize(fullSize, 'simulate', 'full-size'),
+              fullSizeBytes: parseSize(fullSize, 'full-size'),
               dailyChangeRate: parseRate(
                 stringOption(values, 'change-rate') ?? '2%',
                 'simulate',
                 'change-rate',
               ),
-              compressionRatio: Number(stringOption(values, 'compression') ?? '1'),
+              compressionRatio: parseRatio(stringOption(values, 'compression') ?? '1'),
             },
           );
     const data = {
