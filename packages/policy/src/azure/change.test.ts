@@ -104,6 +104,11 @@ describe('parseExistingPoints', () => {
     ]);
   });
 
+  it('refuses points files of another format version', () => {
+    const error = thrown(() => parseExistingPoints({ formatVersion: 2, points: [] }));
+    expect(error).toMatchObject({ code: 'POINTS_MALFORMED', field: 'formatVersion' });
+  });
+
   it.each([
     ['{', ''],
     ['{"x":1}', ''],

@@ -168,6 +168,36 @@ describe('validatePolicy', () => {
     );
   });
 
+  it('checks Azure VM instant-restore days (V1 1–5, weekly 5, V2 1–30)', () => {
+    const field = 'properties.instantRpRetentionRangeInDays';
+    const weekly = vmComplexPolicy();
+    weekly.properties.instantRpRetentionRangeInDays = 2;
+    expect(validatePolicy(weekly)).toContainEqual(
+      expect.objectContaining({
+        field,
+        message: 'a weekly Standard policy keeps snapshots exactly 5 days, got 2',
+      }),
+    );
+    weekly.properties.instantRpRetentionRangeInDays = 5;
+    expect(validatePolicy(weekly).map((i) => i.field)).not.toContain(field);
+    const enhanced = vmDefaultPolicy();
+    enhanced.properties.instantRpRetentionRangeInDays = 30;
+    expect(validatePolicy(enhanced)).toEqual([]);
+    enhanced.properties.instantRpRetentionRangeInDays = 31;
+    expect(validatePolicy(enhanced).map((i) => i.field)).toEqual([field]);
+  });
+
+  it('allows DPM/MABS two backups a day, not three', () => {
+    const dpm = marsPolicy(['06:00', '22:00']);
+    dpm.properties.backupManagementType = 'DPM';
+    expect(validatePolicy(dpm)).toEqual([]);
+    const three = marsPolicy(['06:00', '12:00', '22:00']);
+    three.properties.backupManagementType = 'AzureBackupServer';
+    expect(validatePolicy(three).map((i) => i.message)).toContain(
+      'MABS allows at most 2 backups a day, got 3',
+    );
+  });
+
   it('warns about dates that are missing from some months', () => {
     const policy = marsPolicy();
     ltr(policy).monthlySchedule!.retentionScheduleDaily!.daysOfTheMonth = [
@@ -270,6 +300,50 @@ describe('expandSchedule', () => {
     expect(points.map((p) => [p.time.toISOString(), p.tags])).toEqual([
       ['2026-01-04T20:00:00.000Z', ['daily', 'weekly']],
     ]);
+  });
+
+  it('runs hourly windows across midnight and through DST changes on the wall clock', () => {
+    const policy = filesHourlyPolicy();
+    policy.properties.timeZone = 'Europe/London';
+    policy.properties.schedulePolicy.hourlySchedule!.scheduleWindowStartTime =
+      '2021-09-29T20:00:00Z';
+    // The window opened on Saturday 20:00 runs 20, 00, 04, 08 local; clocks go back at 02:00 BST.
+    const runs = isoList(
+      expandSchedule(policy, range('2026-10-24T18:00:00Z', '2026-10-25T12:00:00Z')),
+    );
+    expect(runs).toEqual([
+      '2026-10-24T19:00:00.000Z', // 20:00 BST
+      '2026-10-24T23:00:00.000Z', // 00:00 BST
+      '2026-10-25T04:00:00.000Z', // 04:00 GMT: five hours later, the clock went back
+      '2026-10-25T08:00:00.000Z',
+    ]);
+    const points = simulateRecoveryPoints(
+      policy,
+      range('2026-10-24T18:00:00Z', '2026-10-25T12:00:00Z'),
+    );
+    // The window's last run (08:00 Sunday) is the Saturday window's daily point.
+    expect(points.map((p) => [p.time.toISOString(), p.tags])).toEqual([
+      ['2026-10-25T08:00:00.000Z', ['daily']],
+    ]);
+  });
+
+  it("handles Lord Howe's 30-minute daylight saving", () => {
+    const policy = vmDefaultPolicy('Lord Howe Standard Time');
+    (
+      policy.properties.schedulePolicy as { dailySchedule: { scheduleRunTimes: string[] } }
+    ).dailySchedule.scheduleRunTimes = ['2021-12-17T02:15:00Z'];
+    ltr(policy).dailySchedule!.retentionTimes = ['2021-12-17T02:15:00Z'];
+    const points = simulateRecoveryPoints(
+      policy,
+      range('2026-10-02T00:00:00Z', '2026-10-05T00:00:00Z'),
+    );
+    expect(points.map((p) => p.time.toISOString())).toEqual([
+      '2026-10-02T15:45:00.000Z', // Oct 3, 02:15 +10:30
+      '2026-10-03T15:45:00.000Z', // Oct 4, 02:15 does not exist: 02:45 +11:00
+      '2026-10-04T15:15:00.000Z', // Oct 5, 02:15 +11:00
+    ]);
+    // Expiry is 30 wall-clock days later, in whatever offset applies then.
+    expect(points[0]!.expiry.toISOString()).toBe('2026-11-01T15:15:00.000Z');
   });
 
   it('rejects invalid ranges with RangeError', () => {

@@ -98,8 +98,26 @@ export function validatePolicy(policy: BackupPolicy): PolicyIssue[] {
   checkTimeZone(properties, issues);
   const { scheduledTimes, scheduledDays } = checkSchedule(properties, limits, report);
   checkRetention(properties, limits, scheduledTimes, scheduledDays, report);
+  checkInstantRestore(properties, report);
   checkPointCount(policy, limits, report);
   return issues;
+}
+
+/** Azure VM snapshot ("instant restore") retention: V1 1–5 days, V2 1–30; weekly V1 needs 5. */
+function checkInstantRestore(properties: ProtectionPolicy, report: Report): void {
+  const days = properties.instantRpRetentionRangeInDays;
+  if (days === undefined || properties.backupManagementType !== 'AzureIaasVM') return;
+  const field = 'properties.instantRpRetentionRangeInDays';
+  const enhanced = properties.policyType === 'V2';
+  const max = enhanced ? 30 : 5;
+  if (days < 1 || days > max)
+    report(
+      'error',
+      field,
+      `${enhanced ? 'Enhanced' : 'Standard'} policies keep snapshots 1 to ${max} days, got ${days}`,
+    );
+  else if (!enhanced && scheduleOf(properties).frequency === 'Weekly' && days !== 5)
+    report('error', field, `a weekly Standard policy keeps snapshots exactly 5 days, got ${days}`);
 }
 
 /**
