@@ -54,6 +54,27 @@ describe('restic forget conformance (golden data from restic 0.14)', () => {
   });
 });
 
+interface UpstreamGolden {
+  snapshots: Snapshot[];
+  cases: Array<{
+    index: number;
+    rules: ResticKeepRules;
+    keep: Array<{ time: string; matches: string[]; counters: object }>;
+  }>;
+}
+
+describe("restic forget conformance (restic's own expectations, 0.16 and later)", () => {
+  // Input list and expected results of restic's TestApplyPolicy, for policies that exercise
+  // keep-oldest, unlimited counts and within-<period>.
+  const golden = load<UpstreamGolden>('restic-upstream.json');
+  it.each(golden.cases.map((c) => [c.index, c] as const))('policy #%i', (_, goldenCase) => {
+    const result = applyResticKeepRules(golden.snapshots, goldenCase.rules);
+    expect(
+      result.reasons.map(({ time, matches, counters }) => ({ time, matches, counters })),
+    ).toEqual(goldenCase.keep);
+  });
+});
+
 describe('borg prune conformance (golden data from borg 1.2)', () => {
   const golden = load<BorgGolden>('borg-prune.json');
   it.each(golden.cases.map((c) => [`${c.zone}: ${c.args.join(' ')}`, c] as const))(
