@@ -299,6 +299,18 @@ describe('offline-seed policy', () => {
     expect(within.code).toBe(1);
     expect(within.err).toContain('invalid unit "w"');
     expect((await run('policy', 'keep', '--keep-daily', '1')).code).toBe(2);
+    const zone = await run(
+      'policy',
+      'keep',
+      '--snapshots',
+      'snapshots.json',
+      '--keep-daily',
+      '1',
+      '--time-zone',
+      'UTC',
+    );
+    expect(zone.code).toBe(2);
+    expect(zone.err).toContain('--time-zone applies to --borg');
   });
 
   it('render: writes an SVG calendar', async () => {

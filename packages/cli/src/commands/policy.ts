@@ -149,7 +149,8 @@ const simulateCommand: Command = {
     },
   },
   details:
-    'The JSON output\'s "points" can be given to "policy diff --points" and "policy render".',
+    'Exits 1 when more than 9,999 points would be alive at once (the Azure Backup limit).\n' +
+    'The JSON output (points file format version 1) can be given to "policy diff --points".',
   async run(context) {
     const [file] = positional(context, 'simulate', ['FILE']);
     const { values } = context;
@@ -411,6 +412,11 @@ const keepCommand: Command = {
         })),
       };
     } else {
+      if (values['time-zone'] !== undefined)
+        throw usage(
+          'keep',
+          "--time-zone applies to --borg: restic reads each snapshot's own offset",
+        );
       for (const name of keepWithin) {
         const text = stringOption(values, `keep-within-${name}`);
         if (text !== undefined) rules[`within${name[0]!.toUpperCase()}${name.slice(1)}`] = text;

@@ -1,3 +1,4 @@
+import { PolicyError } from '../errors.ts';
 import {
   addMonthsClamped,
   civilDate,
@@ -81,6 +82,34 @@ export function scheduleOf(policy: ProtectionPolicy): {
     runTimes: schedule.scheduleRunTimes ?? [],
     everyWeeks: Math.max(1, schedule.scheduleWeeklyFrequency ?? 1),
   };
+}
+
+/** Longest retention that expiry arithmetic takes (the documented maximum is 99 years). */
+const MAX_RETENTION_DAYS = 100_000 * 366;
+const daysPerUnit = { Days: 1, Weeks: 7, Months: 31, Years: 366 } as const;
+
+/**
+ * A retention duration simulation can compute with: a whole, non-negative count short enough
+ * for `Date`. Limits Azure documents are {@link validatePolicy}'s business, not this check's.
+ * @throws {PolicyError} `POLICY_INVALID` naming the count.
+ */
+function checkedDuration(duration: RetentionDuration, tier: Tier | undefined): RetentionDuration {
+  const { count, durationType } = duration;
+  if (
+    !Number.isInteger(count) ||
+    count < 0 ||
+    count * daysPerUnit[durationType] > MAX_RETENTION_DAYS
+  ) {
+    const field = `properties.retentionPolicy.${tier ? `${tier}Schedule.` : ''}retentionDuration.count`;
+    throw new PolicyError(
+      'POLICY_INVALID',
+      `${field}: ${count} ${durationType.toLowerCase()} cannot be simulated`,
+      {
+        field,
+      },
+    );
+  }
+  return duration;
 }
 
 /** Adds a retention duration to a wall time; months and years clamp to the month's end. */
@@ -193,7 +222,12 @@ function compileTiers(properties: ProtectionPolicy, hourly: boolean): CompiledTi
         : hourly
           ? 'last'
           : 'all';
-    compiled.push({ tier, duration: schedule.retentionDuration, times, onDay });
+    compiled.push({
+      tier,
+      duration: checkedDuration(schedule.retentionDuration, tier),
+      times,
+      onDay,
+    });
   }
   return compiled;
 }

@@ -346,7 +346,25 @@ describe('expandSchedule', () => {
     expect(points[0]!.expiry.toISOString()).toBe('2026-11-01T15:15:00.000Z');
   });
 
+  it('refuses retention counts it cannot compute, naming the field', () => {
+    const policy = marsPolicy();
+    ltr(policy).monthlySchedule!.retentionDuration.count = -1;
+    expect(
+      thrown(() => simulateRecoveryPoints(policy, range('2026-01-01', '2026-02-01'))),
+    ).toMatchObject({
+      code: 'POLICY_INVALID',
+      field: 'properties.retentionPolicy.monthlySchedule.retentionDuration.count',
+    });
+    ltr(policy).monthlySchedule!.retentionDuration.count = 2 ** 31 - 1;
+    expect(() => simulateRecoveryPoints(policy, range('2026-01-01', '2026-02-01'))).toThrow(
+      PolicyError,
+    );
+  });
+
   it('rejects invalid ranges with RangeError', () => {
+    expect(() => simulateRecoveryPoints(marsPolicy(), range('1800-01-01', '2100-01-01'))).toThrow(
+      RangeError,
+    );
     expect(() => [...expandSchedule(marsPolicy(), range('2026-02-01', '2026-01-01'))]).toThrow(
       RangeError,
     );

@@ -45,6 +45,9 @@ export function* expandSchedule(policy: BackupPolicy, options: ExpandOptions): G
   }
 }
 
+/** Longest range simulated at once (200 years): bounds the work and memory a call can take. */
+const MAX_RANGE_DAYS = 200 * 366;
+
 interface Run {
   instant: number;
   wall: number;
@@ -55,6 +58,8 @@ function* scheduledRuns(compiled: CompiledPolicy, { from, to }: TimeRange): Gene
   const start = checkedTime(from, 'from');
   const end = checkedTime(to, 'to');
   if (end < start) throw new RangeError('"to" must not be before "from"');
+  if (end - start > MAX_RANGE_DAYS * MS_PER_DAY)
+    throw new RangeError(`ranges longer than ${MAX_RANGE_DAYS / 366} years are not supported`);
   const { zone } = compiled;
   // Hourly windows may cross midnight, so the day before `from` can still have runs in range.
   const lastDay = dayNumber(zone.toWall(end)) + 1;
