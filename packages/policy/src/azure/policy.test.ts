@@ -187,6 +187,30 @@ describe('validatePolicy', () => {
     expect(validatePolicy(enhanced).map((i) => i.field)).toEqual([field]);
   });
 
+  it('limits hourly Azure Files daily retention to floor(200 / snapshots a day) - 1 days', () => {
+    const files = filesHourlyPolicy(); // 4 snapshots a day: at most 49 days
+    ltr(files).dailySchedule!.retentionDuration.count = 50;
+    expect(validatePolicy(files)).toContainEqual(
+      expect.objectContaining({
+        message: 'Azure Files (snapshot tier) keeps daily points for 1 to 49 days, got 50',
+      }),
+    );
+    ltr(files).dailySchedule!.retentionDuration.count = 49;
+    expect(validatePolicy(files).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  it('checks Azure Files vault-tier snapshot days', () => {
+    const files = filesHourlyPolicy();
+    files.properties.vaultRetentionPolicy = {
+      vaultRetention: files.properties.retentionPolicy,
+      snapshotRetentionInDays: 31,
+    };
+    ltr(files).dailySchedule!.retentionDuration.count = 30;
+    expect(validatePolicy(files).map((i) => i.field)).toEqual([
+      'properties.vaultRetentionPolicy.snapshotRetentionInDays',
+    ]);
+  });
+
   it('allows DPM/MABS two backups a day, not three', () => {
     const dpm = marsPolicy(['06:00', '22:00']);
     dpm.properties.backupManagementType = 'DPM';

@@ -99,6 +99,7 @@ export function validatePolicy(policy: BackupPolicy): PolicyIssue[] {
   const { scheduledTimes, scheduledDays } = checkSchedule(properties, limits, report);
   checkRetention(properties, limits, scheduledTimes, scheduledDays, report);
   checkInstantRestore(properties, report);
+  checkSnapshotRetention(properties, report);
   checkPointCount(policy, limits, report);
   return issues;
 }
@@ -136,10 +137,27 @@ export function assertValidPolicy(policy: BackupPolicy): void {
 
 function effectiveLimits(properties: ProtectionPolicy): Limits {
   const limits = limitsByType[properties.backupManagementType];
-  if (properties.backupManagementType === 'AzureStorage' && properties.vaultRetentionPolicy) {
+  if (properties.backupManagementType !== 'AzureStorage') return limits;
+  if (properties.vaultRetentionPolicy)
     return { ...limits, label: 'Azure Files (vault tier)', retention: vaultRetention };
-  }
-  return limits;
+  const hourly = properties.schedulePolicy.hourlySchedule;
+  if (scheduleOf(properties).frequency !== 'Hourly' || !hourly || hourly.interval <= 0)
+    return limits;
+  // 200 snapshots a share: hourly schedules keep fewer days, floor(200 / snapshots a day) - 1.
+  const perDay = Math.floor(Math.min(hourly.scheduleWindowDuration, 23) / hourly.interval) + 1;
+  const maxDays = Math.max(1, Math.floor(200 / perDay) - 1);
+  return { ...limits, retention: { ...limits.retention, daily: [1, maxDays] } };
+}
+
+/** Azure Files vault-tier policies keep their snapshots 1 to 30 days. */
+function checkSnapshotRetention(properties: ProtectionPolicy, report: Report): void {
+  const days = properties.vaultRetentionPolicy?.snapshotRetentionInDays;
+  if (days !== undefined && (days < 1 || days > 30))
+    report(
+      'error',
+      'properties.vaultRetentionPolicy.snapshotRetentionInDays',
+      `Azure Files vault-tier policies keep snapshots 1 to 30 days, got ${days}`,
+    );
 }
 
 function checkTimeZone(properties: ProtectionPolicy, issues: PolicyIssue[]): void {
