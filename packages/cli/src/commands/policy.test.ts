@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -331,5 +331,10 @@ describe('offline-seed policy', () => {
     expect(svg).toContain('<svg');
     expect(svg).toContain('>weekly</text>');
     expect((await run('policy', 'render', 'mars.json')).code).toBe(2);
+    // A target that cannot be written leaves nothing behind and says why.
+    const failed = await run('policy', 'render', 'mars.json', '--svg', 'missing/dir/calendar.svg');
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain('ENOENT');
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -30,10 +30,19 @@ export interface AliveStep {
  * up to a day later.
  */
 export function aliveTimeline(points: readonly PointLifetime[]): AliveStep[] {
+  const steps: AliveStep[] = [];
+  sweep(points, (time, count) => steps.push({ time: new Date(time), count }));
+  return steps;
+}
+
+/** Calls `visit` with the alive count after each distinct creation or expiry time, in order. */
+function sweep(
+  points: readonly PointLifetime[],
+  visit: (time: number, count: number) => void,
+): void {
   const lived = points.filter((point) => point.expiry.getTime() > point.time.getTime());
   const creations = Float64Array.from(lived, (point) => point.time.getTime()).sort();
   const expiries = Float64Array.from(lived, (point) => point.expiry.getTime()).sort();
-  const steps: AliveStep[] = [];
   let count = 0;
   let c = 0;
   let e = 0;
@@ -42,6 +51,7 @@ export function aliveTimeline(points: readonly PointLifetime[]): AliveStep[] {
       creations[c] ?? Number.POSITIVE_INFINITY,
       expiries[e] ?? Number.POSITIVE_INFINITY,
     );
+    // Expiries first: a point expiring as another is created is not alive with it.
     while (e < expiries.length && expiries[e] === next) {
       count--;
       e++;
@@ -50,9 +60,8 @@ export function aliveTimeline(points: readonly PointLifetime[]): AliveStep[] {
       count++;
       c++;
     }
-    steps.push({ time: new Date(next), count });
+    visit(next, count);
   }
-  return steps;
 }
 
 /** Distinct points alive at `at` (created at or before it, expiring after it). */
@@ -67,9 +76,15 @@ export function countAlive(points: readonly PointLifetime[], at: Date): number {
 
 /** The most points alive at once, and when that count is first reached. */
 export function peakAlive(points: readonly PointLifetime[]): { count: number; time?: Date } {
-  let peak: { count: number; time?: Date } = { count: 0 };
-  for (const step of aliveTimeline(points)) if (step.count > peak.count) peak = step;
-  return peak;
+  let count = 0;
+  let at: number | undefined;
+  sweep(points, (time, alive) => {
+    if (alive > count) {
+      count = alive;
+      at = time;
+    }
+  });
+  return at === undefined ? { count } : { count, time: new Date(at) };
 }
 
 /**

@@ -1,5 +1,11 @@
 import { dayNumber, MS_PER_DAY, timeOfDay } from '../time/civil.ts';
-import { addDuration, type CompiledPolicy, compilePolicy, runsOfDay } from './compile.ts';
+import {
+  addDuration,
+  type CompiledPolicy,
+  type CompiledTier,
+  compilePolicy,
+  runsOfDay,
+} from './compile.ts';
 import type { BackupPolicy, Tier } from './model.ts';
 
 /** A time range; `from` is included, `to` is not. */
@@ -67,24 +73,26 @@ function* scheduledRuns(compiled: CompiledPolicy, { from, to }: TimeRange): Gene
   for (let day = dayNumber(zone.toWall(start)) - 1; day <= lastDay; day++) {
     const dayWall = day * MS_PER_DAY;
     const runs = runsOfDay(compiled, dayWall);
+    if (runs.length === 0) continue;
+    const tiersOfDay = compiled.tiers.filter((tier) => tier.onDay(dayWall));
     for (let index = 0; index < runs.length; index++) {
       const wall = runs[index]!;
       const instant = zone.toInstant(wall);
       // A run moved out of a skipped hour can land on the next run: it runs once.
       if (instant <= previous || instant < start || instant >= end) continue;
       previous = instant;
-      yield { instant, wall, tags: tagsOf(compiled, dayWall, wall, index === runs.length - 1) };
+      yield { instant, wall, tags: tagsOf(tiersOfDay, wall, index === runs.length - 1) };
     }
   }
 }
 
-function tagsOf(compiled: CompiledPolicy, dayWall: number, wall: number, last: boolean): Tier[] {
+/** The tiers (already matched to the run's day) whose retention times include the run. */
+function tagsOf(tiersOfDay: readonly CompiledTier[], wall: number, last: boolean): Tier[] {
   const tags: Tier[] = [];
   const time = timeOfDay(wall);
-  for (const tier of compiled.tiers) {
-    const timeMatches =
-      tier.times === 'all' || (tier.times === 'last' ? last : tier.times.has(time));
-    if (timeMatches && tier.onDay(dayWall)) tags.push(tier.tier);
+  for (const tier of tiersOfDay) {
+    if (tier.times === 'all' || (tier.times === 'last' ? last : tier.times.has(time)))
+      tags.push(tier.tier);
   }
   return tags;
 }

@@ -95,27 +95,35 @@ function createZone(name: string, id: string): TimeZone {
     return Math.round((wall - seconds) / MS_PER_MINUTE);
   };
   // Intl is slow (microseconds a call) and simulations convert ~10^5 instants, so offsets are
-  // cached per UTC day; a day whose two ends differ holds one transition, found by bisection.
-  // No zone in the tz database changes offset twice within one UTC day since 1970.
+  // cached per UTC day: one Intl call at each day's start, and a day whose start and end differ
+  // holds one transition, found by bisection to the second. No zone in the tz database changes
+  // offset twice within one UTC day since 1970.
+  const dayStarts = new Map<number, number>();
+  const startOffset = (day: number): number => {
+    let offset = dayStarts.get(day);
+    if (offset === undefined) {
+      offset = exactOffset(day * MS_PER_DAY);
+      dayStarts.set(day, offset);
+    }
+    return offset;
+  };
   const days = new Map<number, DayOffsets>();
   const dayOffsets = (day: number): DayOffsets => {
     let entry = days.get(day);
     if (entry === undefined) {
       const start = day * MS_PER_DAY;
-      const before = exactOffset(start);
-      const after = exactOffset(start + MS_PER_DAY - 1000);
-      let transitionMs = start + MS_PER_DAY;
+      const before = startOffset(day);
+      const after = startOffset(day + 1);
+      let low = start; // offset `before`
+      let high = start + MS_PER_DAY; // offset `after`
       if (before !== after) {
-        let low = start; // offset `before`
-        let high = start + MS_PER_DAY - 1000; // offset `after`
         while (high - low > 1000) {
           const mid = low + Math.floor((high - low) / 2000) * 1000;
           if (exactOffset(mid) === before) low = mid;
           else high = mid;
         }
-        transitionMs = high;
       }
-      entry = { before, after, transitionMs };
+      entry = { before, after, transitionMs: high };
       days.set(day, entry);
     }
     return entry;
@@ -136,6 +144,8 @@ function createZone(name: string, id: string): TimeZone {
       // The offsets in force a day either side bracket any transition near this wall time.
       const early = offsetAt(wallMs - MS_PER_DAY);
       const late = offsetAt(wallMs + MS_PER_DAY);
+      if (early === late && offsetAt(wallMs - early * MS_PER_MINUTE) === early)
+        return wallMs - early * MS_PER_MINUTE; // no transition nearby: the common case
       const first = wallMs - early * MS_PER_MINUTE;
       const second = wallMs - late * MS_PER_MINUTE;
       const firstValid = offsetAt(first) === early;
