@@ -389,7 +389,7 @@ describe('expandSchedule', () => {
     expect(() => simulateRecoveryPoints(marsPolicy(), range('1800-01-01', '2100-01-01'))).toThrow(
       RangeError,
     );
-    expect(() => [...expandSchedule(marsPolicy(), range('2026-02-01', '2026-01-01'))]).toThrow(
+    expect(() => expandSchedule(marsPolicy(), range('2026-02-01', '2026-01-01'))).toThrow(
       RangeError,
     );
     expect(() => simulateRecoveryPoints(marsPolicy(), range('x', '2026-01-01'))).toThrow(

@@ -45,10 +45,12 @@ export interface RecoveryPoint {
  * the earlier instant.
  * @throws {RangeError} When the range is invalid. {@link PolicyError} `UNKNOWN_TIME_ZONE`.
  */
-export function* expandSchedule(policy: BackupPolicy, options: ExpandOptions): Generator<Date> {
-  for (const run of scheduledRuns(compilePolicy(policy, options.timeZone), options)) {
-    yield new Date(run.instant);
-  }
+export function expandSchedule(policy: BackupPolicy, options: ExpandOptions): Generator<Date> {
+  // Check eagerly, so bad input throws here rather than at the first iteration.
+  const runs = scheduledRuns(compilePolicy(policy, options.timeZone), checkedRange(options));
+  return (function* () {
+    for (const run of runs) yield new Date(run.instant);
+  })();
 }
 
 /** Longest range simulated at once (200 years): bounds the work and memory a call can take. */
@@ -60,12 +62,20 @@ interface Run {
   tags: Tier[];
 }
 
-function* scheduledRuns(compiled: CompiledPolicy, { from, to }: TimeRange): Generator<Run> {
+/** The range as epoch milliseconds, checked. */
+function checkedRange({ from, to }: TimeRange): { start: number; end: number } {
   const start = checkedTime(from, 'from');
   const end = checkedTime(to, 'to');
   if (end < start) throw new RangeError('"to" must not be before "from"');
   if (end - start > MAX_RANGE_DAYS * MS_PER_DAY)
     throw new RangeError(`ranges longer than ${MAX_RANGE_DAYS / 366} years are not supported`);
+  return { start, end };
+}
+
+function* scheduledRuns(
+  compiled: CompiledPolicy,
+  { start, end }: { start: number; end: number },
+): Generator<Run> {
   const { zone } = compiled;
   // Hourly windows may cross midnight, so the day before `from` can still have runs in range.
   const lastDay = dayNumber(zone.toWall(end)) + 1;
@@ -119,9 +129,10 @@ export function simulateRecoveryPoints(
   options: ExpandOptions,
 ): RecoveryPoint[] {
   const compiled = compilePolicy(policy, options.timeZone);
+  const range = checkedRange(options);
   const durations = new Map(compiled.tiers.map((tier) => [tier.tier, tier.duration]));
   const points: RecoveryPoint[] = [];
-  for (const run of scheduledRuns(compiled, options)) {
+  for (const run of scheduledRuns(compiled, range)) {
     if (run.tags.length === 0) continue;
     let expiry = Number.NEGATIVE_INFINITY;
     let rule: Tier = run.tags[0]!;
