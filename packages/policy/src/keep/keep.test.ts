@@ -103,6 +103,9 @@ describe('applyResticKeepRules', () => {
       ['has tags [foo, bar]'],
       ['has tags []'],
     ]);
+    // As restic's HasTags: an empty tag matches an untagged snapshot before the other tags count.
+    const mixed = applyResticKeepRules(list, { tags: [['', 'foo']] }, { now });
+    expect(ids(mixed.keep)).toEqual(['y']);
   });
 
   it('refuses to remove everything unless allowed, and refuses empty rules', () => {

@@ -195,8 +195,7 @@ export function applyResticKeepRules<S extends Snapshot>(
     const matches: string[] = [];
     const tags = snapshot.tags ?? [];
     for (const set of tagSets) {
-      if (set.every((tag) => (tag === '' ? tags.length === 0 : tags.includes(tag))))
-        matches.push(`has tags [${set.join(', ')}]`);
+      if (hasTags(tags, set)) matches.push(`has tags [${set.join(', ')}]`);
     }
     if (withinStart !== undefined && isAfter(time, withinStart))
       matches.push(`within ${formatKeepDuration(within!)}`);
@@ -238,6 +237,15 @@ export function applyResticKeepRules<S extends Snapshot>(
     );
   }
   return result;
+}
+
+/** restic's `HasTags`: all tags of the set, where an empty tag first matches untagged snapshots. */
+function hasTags(tags: readonly string[], set: readonly string[]): boolean {
+  for (const tag of set) {
+    if (tag === '' && tags.length === 0) return true;
+    if (!tags.includes(tag)) return false;
+  }
+  return true;
 }
 
 function checkCount(value: number | undefined, name: string): number {
