@@ -35,7 +35,7 @@ export interface BlobCodecOptions {
   keys?: BlobKeys;
   /** Compression for new blobs; default `zstd`, or `deflate` where zstd is unavailable. */
   compression?: Compression;
-  /** Level for `compression`; default zstd 3, deflate 1. */
+  /** Level for `compression`; default zstd 1, deflate 1 (zstd 3 compresses ~9 % better, slower). */
   compressionLevel?: number;
 }
 

@@ -2,7 +2,11 @@ import { type Chunk, type ChunkerOptions, FastCdc } from './fastcdc.ts';
 
 /**
  * Incremental FastCDC over pushed pieces: gives exactly the cuts of {@link FastCdc.cuts} over the
- * concatenation, whatever the piece sizes. Emitted `data` is owned by the caller (never reused).
+ * concatenation, whatever the piece sizes.
+ *
+ * Zero-copy where it can be: a chunk's `data` is a view either into a pushed piece (do not reuse
+ * a piece's buffer while its chunks are in use) or into an internal buffer the chunker never
+ * writes to again. Bytes that straddle pieces are copied once.
  *
  * @example
  * ```ts
@@ -66,25 +70,21 @@ export class StreamingChunker {
       offset: this.#offset,
       length,
       hash: this.cdc.hash(source, start, length, end - start),
-      data: source.slice(start, start + length),
+      data: source.subarray(start, start + length),
     });
     this.#offset += length;
     return length;
   }
 
   #append(input: Uint8Array): void {
-    const pending = this.#end - this.#start;
     if (this.#end + input.length > this.#buffer.length) {
-      const needed = pending + input.length;
-      if (needed > this.#buffer.length) {
-        const grown = new Uint8Array(Math.max(needed, this.cdc.params.maxSize * 2));
-        grown.set(this.#buffer.subarray(this.#start, this.#end));
-        this.#buffer = grown;
-      } else {
-        this.#buffer.copyWithin(0, this.#start, this.#end);
-      }
+      // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
+      const pending = this.#buffer.subarray(this.#start, this.#end);
+      const fresh = new Uint8Array(Math.max(pending.length + input.length, this.cdc.params.maxSize * 2));
+      fresh.set(pending);
+      this.#buffer = fresh;
       this.#start = 0;
-      this.#end = pending;
+      this.#end = pending.length;
     }
     this.#buffer.set(input, this.#end);
     this.#end += input.length;

@@ -12,10 +12,14 @@ export function compressionAvailable(compression: Compression): boolean {
   return compression !== 'zstd' || typeof nodeZlib?.zstdCompressSync === 'function';
 }
 
-/** Default levels: zstd 3 (its own default, restic's "auto"), deflate 1 (deflate is slow). */
+/**
+ * Default levels, chosen for throughput: seeding is bound by how fast a drive can be filled. On
+ * binaries and libraries zstd 1 costs about 0.6× the CPU of zstd 3 for ~9 % more bytes (measured on
+ * /usr/lib); deflate is slow at any level, so 1.
+ */
 export const defaultCompressionLevels: Readonly<Record<Compression, number>> = {
   none: 0,
-  zstd: 3,
+  zstd: 1,
   deflate: 1,
 };
 

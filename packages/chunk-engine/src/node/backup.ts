@@ -301,7 +301,7 @@ class BackupRun {
         this.#counts.unchangedFiles++;
         this.#counts.bytesUnchanged += entry.size;
       } else {
-        const read = await this.#readFile(fsPath);
+        const read = await this.#readFile(fsPath, entry.size);
         refs = read.refs;
         entry.size = read.size;
       }
@@ -317,6 +317,7 @@ class BackupRun {
 
   async #readFile(
     fsPath: string,
+    expectedSize: number,
   ): Promise<{ size: number; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }> {
     const handle = await fs.open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     const refs = new ChunkRefs(this.writeTree);
@@ -329,15 +330,16 @@ class BackupRun {
     };
     try {
       const chunker = new StreamingChunker(this.#cdc);
-      const buffer = new Uint8Array(readSize);
       let size = 0;
       for (let done = false; !done; ) {
         this.#options.abortSignal?.throwIfAborted();
-        const { bytesRead } = await handle.read(buffer, 0, readSize, size);
+        // A fresh buffer per read: the chunks pushed out are views into it (no copy).
+        const buffer = new Uint8Array(Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024)));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
         size += bytesRead;
         this.#counts.bytesRead += bytesRead;
         // A short read of a regular file means end of file.
-        done = bytesRead < readSize;
+        done = bytesRead < buffer.length;
         for (const chunk of chunker.push(buffer.subarray(0, bytesRead), done)) {
           const write = this.writer.write('data', chunk.data, this.#options);
           write.catch(() => {});
