@@ -39,7 +39,9 @@ export {
   VolumeReader,
   type VolumeVerification,
 } from './reader/volume-reader.ts';
+export { type OpenVolumeSetOptions, VolumeSet } from './reader/volume-set.ts';
 export type { BlobSink, BlobSource, SinkBlob } from './sink.ts';
 export { type CrashOptions, MemoryLocationStore } from './store/memory.ts';
 export type { LocationLock, LocationStore, VolumeFile } from './store/store.ts';
+export type { BlobLocation } from './writer/blob-index.ts';
 export type { TransferRange } from './writer/transfer-hasher.ts';

@@ -143,6 +143,7 @@ export class StagingWriter implements BlobSink, BlobSource {
           recovered.size,
           recovered.transferRanges,
         );
+        writer.#indexVolume(last!.number, recovered.reader);
       } else if (recovered !== undefined) {
         writer.#volume = recovered.writer;
         for (const entry of recovered.writer.entries()) {
@@ -382,10 +383,12 @@ export class StagingWriter implements BlobSink, BlobSource {
 
   async #loadSealed(entry: VolumeEntry, options: CallOptions): Promise<void> {
     const reader = await openSealedVolume(this.store, this.#descriptor, entry, options);
-    for (const indexEntry of reader.entries()) {
-      this.#index.add(indexEntry.id, { volume: entry.number, ...indexEntry });
-    }
+    this.#indexVolume(entry.number, reader);
     this.#sealed.set(entry.number, reader);
+  }
+
+  #indexVolume(volume: number, reader: VolumeReader): void {
+    for (const entry of reader.entries()) this.#index.add(entry.id, { volume, ...entry });
   }
 
   #pendingSnapshots(volume: VolumeWriter): SnapshotRecord[] {
