@@ -6,7 +6,8 @@ import { FastCdc, StreamingChunker } from '../src/index.ts';
 const mib = Number(process.argv[2] ?? 512);
 const pieceSize = Number(process.argv[3] ?? 4) * 1024 * 1024;
 const data = new Uint8Array(mib * 1024 * 1024);
-for (let offset = 0; offset < data.length; offset += 65536) randomFillSync(data.subarray(offset, offset + 65536));
+for (let offset = 0; offset < data.length; offset += 65536)
+  randomFillSync(data.subarray(offset, offset + 65536));
 
 function measure(run: () => number): { gbps: number; chunks: number } {
   let best = 0;
@@ -28,7 +29,9 @@ const configurations = [
   { label: '4K/16K/64K NC1', options: { minSize: 4096, avgSize: 16384, maxSize: 65536 } },
 ];
 
-console.log(`FastCDC 2020 on ${mib} MiB of random data, one thread, best of 5 (GB/s = 10^9 B/s); streaming = StreamingChunker incl. its copies`);
+console.log(
+  `FastCDC 2020 on ${mib} MiB of random data, one thread, best of 5 (GB/s = 10^9 B/s); streaming = StreamingChunker incl. its copies`,
+);
 for (const { label, options } of configurations) {
   const cdc = new FastCdc(options);
   const sync = measure(() => {

@@ -6,12 +6,23 @@ import { promises as fs } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BlobCodec, type BlobSink, createKeys, type SinkBlob, toHex, unlockKeys } from '../src/index.ts';
+import {
+  BlobCodec,
+  type BlobSink,
+  createKeys,
+  type SinkBlob,
+  toHex,
+  unlockKeys,
+} from '../src/index.ts';
 import { backupDirectory } from '../src/node.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { workers: { type: 'string' }, 'skip-restic': { type: 'boolean' }, level: { type: 'string' } },
+  options: {
+    workers: { type: 'string' },
+    'skip-restic': { type: 'boolean' },
+    level: { type: 'string' },
+  },
 });
 const dir = positionals[0] ?? '/usr/lib';
 const passphrase = 'benchmark passphrase, not a secret';
@@ -45,6 +56,10 @@ class PackFileSink implements BlobSink {
     await this.#file?.sync();
   }
 
+  async close(): Promise<void> {
+    await this.#file?.close();
+  }
+
   async #writePack(): Promise<void> {
     if (this.#pending.length === 0) return;
     const blobs = this.#pending;
@@ -61,7 +76,11 @@ function measureCpu<T>(run: () => Promise<T>): Promise<{ result: T; wallS: numbe
   const start = performance.now();
   return run().then((result) => {
     const used = process.cpuUsage(cpu);
-    return { result, wallS: (performance.now() - start) / 1000, cpuS: (used.user + used.system) / 1e6 };
+    return {
+      result,
+      wallS: (performance.now() - start) / 1000,
+      cpuS: (used.user + used.system) / 1e6,
+    };
   });
 }
 
@@ -95,6 +114,7 @@ const ours = await measureCpu(async () => {
     workers: values.workers === undefined ? undefined : Number(values.workers),
   });
 });
+await sink.close();
 const s = ours.result.stats;
 console.log(
   `chunk-engine: ${ours.wallS.toFixed(1)} s wall, ${(s.bytesRead / ours.wallS / 1e6).toFixed(0)} MB/s, ` +
@@ -104,11 +124,25 @@ console.log(
 
 if (!values['skip-restic']) {
   const repo = join(scratch, 'restic-repo');
-  const env = { ...process.env, RESTIC_PASSWORD: passphrase, RESTIC_REPOSITORY: repo, RESTIC_CACHE_DIR: join(scratch, 'restic-cache') };
+  const env = {
+    ...process.env,
+    RESTIC_PASSWORD: passphrase,
+    RESTIC_REPOSITORY: repo,
+    RESTIC_CACHE_DIR: join(scratch, 'restic-cache'),
+  };
   execFileSync('restic', ['init', '--repository-version', '2'], { env, stdio: 'ignore' });
-  const timed = spawnSync('/usr/bin/time', ['-f', '%e %U %S', 'restic', 'backup', '--quiet', dir], { env, encoding: 'utf8' });
-  const [wallS, userS, sysS] = timed.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number, number];
-  const stored = Number(execFileSync('du', ['-sb', join(repo, 'data')], { encoding: 'utf8' }).split('\t')[0]);
+  const timed = spawnSync('/usr/bin/time', ['-f', '%e %U %S', 'restic', 'backup', '--quiet', dir], {
+    env,
+    encoding: 'utf8',
+  });
+  const [wallS, userS, sysS] = timed.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const stored = Number(
+    execFileSync('du', ['-sb', join(repo, 'data')], { encoding: 'utf8' }).split('\t')[0],
+  );
   console.log(
     `restic ${execFileSync('restic', ['version'], { encoding: 'utf8' }).split(' ')[1]}: ${wallS.toFixed(1)} s wall, ` +
       `${(treeBytes / wallS / 1e6).toFixed(0)} MB/s, cores used ${((userS + sysS) / wallS).toFixed(2)} ` +

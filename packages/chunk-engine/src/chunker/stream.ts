@@ -80,7 +80,9 @@ export class StreamingChunker {
     if (this.#end + input.length > this.#buffer.length) {
       // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
       const pending = this.#buffer.subarray(this.#start, this.#end);
-      const fresh = new Uint8Array(Math.max(pending.length + input.length, this.cdc.params.maxSize * 2));
+      const fresh = new Uint8Array(
+        Math.max(pending.length + input.length, this.cdc.params.maxSize * 2),
+      );
       fresh.set(pending);
       this.#buffer = fresh;
       this.#start = 0;

@@ -334,7 +334,9 @@ class BackupRun {
       for (let done = false; !done; ) {
         this.#options.abortSignal?.throwIfAborted();
         // A fresh buffer per read: the chunks pushed out are views into it (no copy).
-        const buffer = new Uint8Array(Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024)));
+        const buffer = new Uint8Array(
+          Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024)),
+        );
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
         size += bytesRead;
         this.#counts.bytesRead += bytesRead;

@@ -85,7 +85,8 @@ export class SealPool implements Sealer {
     this.#queuedBytes += bytes;
     // Cloning a view would copy its whole underlying buffer: copy just the view once and move
     // that copy. A whole buffer is cloned (one copy too) and stays usable by the caller.
-    const whole = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
+    const whole =
+      plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
     const message: SealRequest = { job, type, plaintext: whole ? plaintext : plaintext.slice() };
     return new Promise<SinkBlob>((resolve, reject) => {
       this.#pending.set(job, { resolve, reject, bytes, worker: slot });

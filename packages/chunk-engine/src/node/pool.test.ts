@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { BlobCodec } from '../blob/codec.ts';
+import { createKeys } from '../crypto/keys.ts';
+import { SealPool } from './pool.ts';
+
+const { keys } = await createKeys('pool test passphrase', { scrypt: { N: 1024 } });
+
+describe('SealPool', () => {
+  it('seals in worker threads what the codec opens, within its byte budget', async () => {
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 2, maxQueuedBytes: 100_000 });
+    try {
+      const buffer = new TextEncoder().encode('abcdefgh'.repeat(40_000));
+      // Views into one buffer: each must be sent alone, and the buffer must stay usable.
+      const views = Array.from({ length: 16 }, (_, i) =>
+        buffer.subarray(i * 20_000, (i + 1) * 20_000 - i),
+      );
+      const blobs = await Promise.all(views.map((view) => pool.seal('data', view)));
+      for (const [i, blob] of blobs.entries()) {
+        expect(blob.id).toEqual(codec.blobId(views[i]!));
+        expect(await codec.open(blob)).toEqual(views[i]);
+      }
+      expect(buffer.byteLength).toBe(320_000);
+      const whole = new Uint8Array(1000).fill(3);
+      await pool.seal('tree', whole);
+      expect(whole.byteLength).toBe(1000);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('passes errors from a worker back, and fails every seal once closed', async () => {
+    const pool = new SealPool(new BlobCodec(), { workers: 1 });
+    await expect(pool.seal('data', new Uint8Array(64 * 1024 * 1024 + 1))).rejects.toMatchObject({
+      name: 'RangeError',
+    });
+    await pool.close();
+    await expect(pool.seal('data', new Uint8Array(10))).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+  });
+
+  it('rejects a bad worker count', () => {
+    expect(() => new SealPool(new BlobCodec(), { workers: 0 })).toThrow(RangeError);
+  });
+});
