@@ -79,9 +79,7 @@ describe('a writer killed with SIGKILL at random points', () => {
       const writer = await openStagingDirectory(dir);
       if (writer.recovery !== undefined) recoveries++;
       for (let n = 0; n < result.acked; n++) {
-        expect(writer.has(crashTestBlob(n).id), `blob ${n} of ${result.acked} acknowledged`).toBe(
-          true,
-        );
+        expect(writer.has(testBlobId(n)), `blob ${n} of ${result.acked} acknowledged`).toBe(true);
       }
       // Full contents of what this trial acknowledged.
       for (let n = acked; n < result.acked; n++) {
