@@ -1,8 +1,11 @@
-import { PolicyError } from '../errors.ts';
 import { civilDate, isoWeek, MS_PER_HOUR } from '../time/civil.ts';
 import { timeZone } from '../time/zone.ts';
+import { parseSnapshotTime } from './snapshot-time.ts';
 
-/** An archive as borg's prune reads it: a name and its creation time (any ISO 8601 instant). */
+/**
+ * An archive as borg's prune reads it: a name and its creation time, RFC 3339 with an offset
+ * (borg stores UTC; a time without an offset would depend on the reader's zone, so it is refused).
+ */
 export interface Archive {
   id: string;
   time: string;
@@ -105,14 +108,10 @@ export function applyBorgKeepRules<A extends Archive>(
   if (rules.within === undefined && names.every((name) => !rules[name]))
     throw new RangeError('no keep rule given: borg refuses to prune without one');
   const list = archives
-    .map((archive, index) => {
-      const instant = Date.parse(archive.time);
-      if (typeof archive.time !== 'string' || !Number.isFinite(instant))
-        throw new PolicyError('SNAPSHOTS_MALFORMED', `[${index}].time is not a valid time`, {
-          field: `[${index}].time`,
-        });
-      return { archive, instant };
-    })
+    .map((archive, index) => ({
+      archive,
+      instant: parseSnapshotTime(archive.time, `[${index}].time`).instantMs,
+    }))
     .sort((a, b) => b.instant - a.instant);
 
   const keptBecause = new Map<A, { rule: string; number: number }>();
