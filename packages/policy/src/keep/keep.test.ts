@@ -218,6 +218,10 @@ describe('applyBorgKeepRules', () => {
     expect(() => applyBorgKeepRules([{ id: 'a', time: 'noon' }], { daily: 1 })).toThrow(
       PolicyError,
     );
+    // Without an offset the result would depend on the reader's zone.
+    expect(() =>
+      applyBorgKeepRules([{ id: 'a', time: '2016-01-01T10:00:00' }], { daily: 1 }),
+    ).toThrow(expect.objectContaining({ code: 'SNAPSHOTS_MALFORMED', field: '[0].time' }));
     expect(() => applyBorgKeepRules(year, {})).toThrow(RangeError);
   });
 });
