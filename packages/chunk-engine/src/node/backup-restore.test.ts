@@ -128,6 +128,27 @@ describe('backup and restore', () => {
     });
   }
 
+  it('spills the chunk refs of a file with many chunks into chunk lists, and restores it', async () => {
+    const big = join(work, 'big');
+    await fs.mkdir(big);
+    const content = pseudoRandom(700_000, 7);
+    await fs.writeFile(join(big, 'many-chunks.bin'), content);
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const tiny = { minSize: 64, avgSize: 256, maxSize: 1024 };
+    const { rootId } = await backupDirectory(big, {
+      sink: store,
+      codec,
+      chunker: tiny,
+      workers: 1,
+    });
+    const entry = await new CatalogReader(store, codec).find(rootId, 'many-chunks.bin');
+    expect(entry).toMatchObject({ type: 'file', size: 700_000, chunkLists: expect.any(Array) });
+    const target = join(work, 'big-restored');
+    expect((await restoreSnapshot({ source: store, codec, rootId, target })).failed).toEqual([]);
+    expect(new Uint8Array(await fs.readFile(join(target, 'many-chunks.bin')))).toEqual(content);
+  });
+
   it('stores only new blobs in an incremental run and does not read unchanged files', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
