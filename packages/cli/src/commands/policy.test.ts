@@ -232,6 +232,7 @@ describe('offline-seed policy', () => {
       '2026-02-01',
     );
     expect(human.out).toMatch(/^x .*pruned at next clean-up/m);
+    expect(human.out).toMatch(/points alive before, \d+ after clean-up/);
     expect((await run('policy', 'diff', 'mars.json', 'mars-30.json')).code).toBe(2);
   });
 

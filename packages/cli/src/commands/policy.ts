@@ -268,6 +268,7 @@ const diffCommand: Command = {
     const data = {
       at: iso(plan.at),
       summary: plan.summary,
+      alive: plan.alive,
       points: plan.points.map((p) => ({
         ...(p.id === undefined ? {} : { id: p.id }),
         time: iso(p.time),
@@ -284,7 +285,9 @@ const diffCommand: Command = {
       return [
         `policy change at ${data.at}: ${Object.entries(plan.summary)
           .map(([k, n]) => `${n} ${k}`)
-          .join(', ')}`,
+          .join(
+            ', ',
+          )}; ${plan.alive.before} points alive before, ${plan.alive.after} after clean-up`,
         ...plan.points.map(
           (p) =>
             `${marks[p.change]} ${iso(p.time)}  ${(p.tagsBefore.join('+') || 'on-demand').padEnd(20)} ${iso(p.expiryBefore)} -> ${p.change === 'pruned' ? 'pruned at next clean-up' : iso(p.expiryAfter)}  ${p.reason}`,

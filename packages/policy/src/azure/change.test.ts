@@ -33,6 +33,7 @@ describe('planPolicyChange', () => {
     const shorter = marsPolicy();
     ltr(shorter).monthlySchedule!.retentionDuration.count = 1;
     const shrink = planPolicyChange(existing(), marsPolicy(), shorter, { at });
+    expect(shrink.alive.after).toBe(shrink.alive.before - shrink.summary.pruned);
     const january = shrink.points.find((p) => p.time.toISOString().startsWith('2026-01-31'))!;
     expect(january).toMatchObject({ change: 'pruned', tagsAfter: ['daily', 'monthly'] });
     expect(january.expiryAfter).toEqual(at);

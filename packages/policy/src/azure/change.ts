@@ -34,7 +34,10 @@ export interface PointChangeEntry {
 export interface PolicyChangePlan {
   at: Date;
   points: PointChangeEntry[];
+  /** How many points each kind of change concerns. */
   summary: Record<PointChange, number>;
+  /** Points alive at `at` before the change, and after it once the clean-up job has run. */
+  alive: { before: number; after: number };
 }
 
 export interface PolicyChangeOptions {
@@ -140,7 +143,11 @@ export function planPolicyChange(
           : 'unchanged';
     return entry(tagsAfter, expiryAfter, change, reason);
   });
-  return { at, points: entries, summary };
+  const alive = {
+    before: entries.filter((e) => e.expiryBefore.getTime() > now).length,
+    after: entries.filter((e) => e.expiryAfter.getTime() > now).length,
+  };
+  return { at, points: entries, summary, alive };
 }
 
 /** A point's expiry under a compiled policy: the latest over the tiers it has there. */
