@@ -14,12 +14,13 @@ export type JsonValue =
 /** The import job this location is meant for; drive preparation and the job step read it. */
 export interface JobBinding {
   jobName: string;
-  subscriptionId: string;
-  resourceGroup: string;
+  // The Azure fields are known once the import job is planned; a backup may be staged before.
+  subscriptionId?: string;
+  resourceGroup?: string;
   /** ARM id of the target storage account. */
-  storageAccountId: string;
+  storageAccountId?: string;
   /** Blob container the volumes are imported into. */
-  container: string;
+  container?: string;
 }
 
 /**
@@ -194,13 +195,18 @@ export function parseDescriptor(bytes: Uint8Array, path: string): StagingDescrip
     },
     createdAt: time,
     job: (value, field) =>
-      fields(value, field, {
-        jobName: string,
-        subscriptionId: string,
-        resourceGroup: string,
-        storageAccountId: string,
-        container: string,
-      }),
+      fields(
+        value,
+        field,
+        {
+          jobName: string,
+          subscriptionId: string,
+          resourceGroup: string,
+          storageAccountId: string,
+          container: string,
+        },
+        ['subscriptionId', 'resourceGroup', 'storageAccountId', 'container'],
+      ),
     crypto: (value, field) => {
       if (value !== null) fields(value, field, { kdf: string, salt: string, keyCheck: string });
     },

@@ -495,7 +495,8 @@ function newDescriptor(options: CreateStagingOptions): StagingDescriptor {
     'storageAccountId',
     'container',
   ] as const) {
-    if (typeof job?.[field] !== 'string' || job[field] === '') {
+    const optional = field !== 'jobName' && job?.[field] === undefined;
+    if (!optional && (typeof job?.[field] !== 'string' || job[field] === '')) {
       throw new TypeError(`"job.${field}" expected a non-empty string`);
     }
   }
