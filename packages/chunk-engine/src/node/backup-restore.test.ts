@@ -230,6 +230,39 @@ describe('backup and restore', () => {
     expect(result.stats.files).toBe(7);
   });
 
+  it('skips names that are not UTF-8, which the catalog cannot hold', async () => {
+    await fs.writeFile(
+      Buffer.concat([Buffer.from(`${source}/bad-`), Buffer.from([0xff, 0xfe])]),
+      'x',
+    );
+    const result = await backupDirectory(source, {
+      sink: new MemoryBlobStore(),
+      codec: new BlobCodec(),
+      chunker,
+      workers: 0,
+    });
+    expect(result.skipped).toEqual([
+      {
+        path: 'bad-\ufffd\ufffd',
+        code: 'FILE_UNSUPPORTED',
+        message: 'name is not valid UTF-8: skipped',
+      },
+    ]);
+    expect(result.stats.files).toBe(9);
+  });
+
+  it('stops on a sink failure, even one with a file-system error code', async () => {
+    const store = new MemoryBlobStore();
+    vi.spyOn(store, 'put').mockRejectedValue(
+      Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }),
+    );
+    await expect(
+      backupDirectory(source, { sink: store, codec: new BlobCodec(), chunker, workers: 0 }),
+    ).rejects.toMatchObject({
+      code: 'EIO',
+    });
+  });
+
   it('restores the rest when a blob is damaged or missing, and fails just those files', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();

@@ -163,8 +163,25 @@ class BackupRun {
     this.#options.onProgress?.(this.progress());
   }
 
+  /** Errors of the sink or the sealers: always fatal, even when they look like file errors. */
+  readonly #storeErrors = new WeakSet<object>();
+
+  async #store(type: 'data' | 'tree', plaintext: Uint8Array): Promise<{ id: Uint8Array }> {
+    try {
+      return await this.writer.write(type, plaintext, this.#options);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) this.#storeErrors.add(error);
+      throw error;
+    }
+  }
+
+  /** Whether `error` is about one source path (skip it) rather than the run (stop). */
+  #isSourceError(error: unknown): boolean {
+    return isFileSystemError(error) && !this.#storeErrors.has(error as object);
+  }
+
   readonly writeTree = async (tree: TreeBlob): Promise<string> =>
-    toHex((await this.writer.write('tree', encodeTree(tree), this.#options)).id);
+    toHex((await this.#store('tree', encodeTree(tree))).id);
 
   #skip(path: string, error: unknown): undefined {
     const code = (error as NodeJS.ErrnoException).code;
@@ -191,9 +208,22 @@ class BackupRun {
   ): Promise<DirectoryEntry> {
     const signal = this.#options.abortSignal;
     signal?.throwIfAborted();
-    const dirents = (await fs.readdir(fsPath, { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    const dirents: Array<{ name: string; dirent: Dirent<Buffer> }> = [];
+    for (const dirent of await fs.readdir(fsPath, { withFileTypes: true, encoding: 'buffer' })) {
+      const name = utf8Name(dirent.name);
+      const childPath = `${path === '' ? '' : `${path}/`}${name ?? dirent.name.toString()}`;
+      if (name === undefined) {
+        // The catalog stores names as Unicode text; a byte name that is not UTF-8 cannot be kept.
+        this.skipped.push({
+          path: childPath,
+          code: 'FILE_UNSUPPORTED',
+          message: 'name is not valid UTF-8: skipped',
+        });
+      } else {
+        dirents.push({ name, dirent });
+      }
+    }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const previous = new Map<string, CatalogEntry>();
     if (parent && this.parentReader) {
       for await (const entry of this.parentReader.entries(parent, this.#options))
@@ -210,12 +240,12 @@ class BackupRun {
       }
     };
     try {
-      for (const dirent of dirents) {
+      for (const { name, dirent } of dirents) {
         signal?.throwIfAborted();
         await drain(64);
-        const childFsPath = join(fsPath, dirent.name);
-        const childPath = path === '' ? dirent.name : `${path}/${dirent.name}`;
-        const before = previous.get(dirent.name);
+        const childFsPath = join(fsPath, name);
+        const childPath = path === '' ? name : `${path}/${name}`;
+        const before = previous.get(name);
         if (dirent.isDirectory()) {
           queue.push(
             this.#subdirectory(childFsPath, childPath, before?.type === 'dir' ? before : undefined),
@@ -223,7 +253,7 @@ class BackupRun {
           await queue[queue.length - 1];
         } else {
           await this.#slots.acquire();
-          const task = this.#leaf(dirent, childFsPath, childPath, before).finally(() =>
+          const task = this.#leaf(name, childFsPath, childPath, before).finally(() =>
             this.#slots.release(),
           );
           task.catch(() => {}); // awaited in order by drain(); this only marks it handled early
@@ -251,20 +281,20 @@ class BackupRun {
         return this.#skip(path, new Error('changed type while the backup ran'));
       return await this.directory(fsPath, path, stat, parent);
     } catch (error) {
-      if (isFileSystemError(error)) return this.#skip(path, error);
+      if (this.#isSourceError(error)) return this.#skip(path, error);
       throw error;
     }
   }
 
   async #leaf(
-    dirent: Dirent,
+    name: string,
     fsPath: string,
     path: string,
     before: CatalogEntry | undefined,
   ): Promise<CatalogEntry | undefined> {
     try {
       const stat = await fs.lstat(fsPath, { bigint: true });
-      const base = entryBase(dirent.name, stat);
+      const base = entryBase(name, stat);
       if (stat.isSymbolicLink()) {
         const target = await fs.readlink(fsPath);
         this.#counts.symlinks++;
@@ -310,7 +340,7 @@ class BackupRun {
       this.#report();
       return { ...entry, ...refs };
     } catch (error) {
-      if (isFileSystemError(error)) return this.#skip(path, error);
+      if (this.#isSourceError(error)) return this.#skip(path, error);
       throw error;
     }
   }
@@ -343,7 +373,7 @@ class BackupRun {
         // A short read of a regular file means end of file.
         done = bytesRead < buffer.length;
         for (const chunk of chunker.push(buffer.subarray(0, bytesRead), done)) {
-          const write = this.writer.write('data', chunk.data, this.#options);
+          const write = this.#store('data', chunk.data);
           write.catch(() => {});
           inFlight.push({ bytes: chunk.length, write });
           bytesInFlight += chunk.length;
@@ -357,6 +387,16 @@ class BackupRun {
       await Promise.allSettled(inFlight.map((item) => item.write));
       await handle.close();
     }
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8Name(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -125,6 +125,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
       continue;
     }
+    // A hard link waits for the files before it: its first link must be complete (or removed).
+    if (entry.hardLink !== undefined) await Promise.all(running);
     while (running.size >= slots) await Promise.race(running);
     const linkSource =
       entry.hardLink === undefined ? undefined : hardLinkPath(entry.hardLink, base, options.target);
