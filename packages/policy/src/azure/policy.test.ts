@@ -533,6 +533,19 @@ describe('properties of simulated points', () => {
     );
   });
 
+  it('agrees with a brute-force count at every step of the timeline', () => {
+    fc.assert(
+      fc.property(arbitraryPolicy, (policy) => {
+        const points = simulateRecoveryPoints(policy, range('2025-11-01', '2026-03-01'));
+        const mismatches = aliveTimeline(points).filter(
+          (step) => countAlive(points, step.time) !== step.count,
+        );
+        expect(mismatches).toEqual([]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it('counts alive points the same whatever the order of the list', () => {
     fc.assert(
       fc.property(arbitraryPolicy, fc.integer(), (policy, seed) => {
@@ -575,6 +588,30 @@ describe('projectStorage', () => {
     expect(early).toMatchObject({ points: 1, bytes: 500 });
     // 30 alive points a day apart: 1000 + 29 × 20 bytes, halved.
     expect(late).toMatchObject({ points: 30, bytes: 790 });
+  });
+
+  it('grows with the change rate and never exceeds a full copy per point (property)', () => {
+    const points = simulateRecoveryPoints(marsPolicy(), range('2026-01-01', '2027-01-01'));
+    const at = [new Date('2026-03-15T00:00:00Z'), new Date('2026-12-31T23:00:00Z')];
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        (rateA, rateB, ratio) => {
+          const [low, high] = rateA <= rateB ? [rateA, rateB] : [rateB, rateA];
+          const options = { fullSizeBytes: 1e12, compressionRatio: ratio };
+          const a = projectStorage(points, at, { ...options, dailyChangeRate: low });
+          const b = projectStorage(points, at, { ...options, dailyChangeRate: high });
+          for (let i = 0; i < at.length; i++) {
+            expect(a[i]!.bytes).toBeLessThanOrEqual(b[i]!.bytes);
+            expect(b[i]!.bytes).toBeLessThanOrEqual(Math.ceil((b[i]!.points * 1e12) / ratio));
+            expect(a[i]!.points).toBe(countAlive(points, at[i]!));
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 
   it('rejects nonsense with RangeError', () => {
