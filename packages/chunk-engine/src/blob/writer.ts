@@ -22,6 +22,8 @@ export interface BlobWriterStats {
  * Seals blobs and puts only new ones into a sink, deduplicating against a {@link DedupIndex}
  * first and the sink's `has` second. Ids enter the index before their `put` completes, so
  * concurrent writers of the same content store it once; persist the index only after `flush`.
+ * Sealing runs concurrently; `put`s reach the sink one at a time, in order (a sink is an
+ * append-only log, not a concurrent store). After a failed `put`, every later write fails too.
  */
 export class BlobWriter {
   readonly index: DedupIndex;
@@ -33,6 +35,8 @@ export class BlobWriter {
   };
   readonly #sink: BlobSink;
   readonly #sealer: Sealer;
+  /** The last `put` handed to the sink: the next one starts after it. */
+  #lastPut: Promise<void> = Promise.resolve();
 
   constructor(sink: BlobSink, sealer: Sealer, index: DedupIndex = new DedupIndex()) {
     this.#sink = sink;
@@ -58,7 +62,9 @@ export class BlobWriter {
       this.stats.duplicateBlobs++;
       return { id: blob.id, stored: false, storedBytes: 0 };
     }
-    await this.#sink.put(blob, options);
+    const put = this.#lastPut.then(() => this.#sink.put(blob, options));
+    this.#lastPut = put;
+    await put;
     this.stats.newBlobs++;
     this.stats.newRawBytes += blob.rawLength;
     this.stats.storedBytes += blob.bytes.length;
@@ -66,7 +72,8 @@ export class BlobWriter {
   }
 
   /** Makes every blob written so far durable. */
-  flush(options: { abortSignal?: AbortSignal } = {}): Promise<void> {
-    return this.#sink.flush(options);
+  async flush(options: { abortSignal?: AbortSignal } = {}): Promise<void> {
+    await this.#lastPut;
+    await this.#sink.flush(options);
   }
 }

@@ -107,7 +107,11 @@ export async function backupDirectory(root: string, options: BackupOptions): Pro
     return { rootId, stats: run.progress(), skipped: run.skipped };
   } catch (error) {
     // Whatever was put stays usable (the next run dedups against it).
-    await run.writer.flush().catch(() => {});
+    // (When a put failed the writer's flush rejects; the sink may still keep what came before.)
+    await run.writer
+      .flush()
+      .catch(() => options.sink.flush())
+      .catch(() => {});
     throw error;
   } finally {
     await pool?.close();

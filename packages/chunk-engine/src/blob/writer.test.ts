@@ -1,0 +1,40 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BlobCodec } from './codec.ts';
+import { MemoryBlobStore } from './memory-store.ts';
+import { BlobWriter } from './writer.ts';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+describe('BlobWriter', () => {
+  it('puts each new blob once, one put at a time, and counts duplicates', async () => {
+    const store = new MemoryBlobStore();
+    let active = 0;
+    let maxActive = 0;
+    const realPut = store.put.bind(store);
+    vi.spyOn(store, 'put').mockImplementation(async (blob) => {
+      maxActive = Math.max(maxActive, ++active);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await realPut(blob);
+      active--;
+    });
+    const writer = new BlobWriter(store, new BlobCodec());
+    const texts = ['a', 'b', 'a', 'c', 'b', 'd', 'a'];
+    const results = await Promise.all(texts.map((t) => writer.write('data', encode(t))));
+    expect(results.filter((r) => r.stored)).toHaveLength(4);
+    expect(maxActive).toBe(1);
+    expect(store.size).toBe(4);
+    expect(writer.stats).toMatchObject({ newBlobs: 4, duplicateBlobs: 3, newRawBytes: 4 });
+    expect(writer.index.size).toBe(4);
+  });
+
+  it('asks the sink about ids the index does not know, and fails every write after a failed put', async () => {
+    const store = new MemoryBlobStore();
+    await store.put(await new BlobCodec().seal('data', encode('stored before')));
+    const writer = new BlobWriter(store, new BlobCodec());
+    expect((await writer.write('data', encode('stored before'))).stored).toBe(false);
+    vi.spyOn(store, 'put').mockRejectedValueOnce(new Error('disk full'));
+    await expect(writer.write('data', encode('x'))).rejects.toThrow('disk full');
+    await expect(writer.write('data', encode('y'))).rejects.toThrow('disk full');
+    await expect(writer.flush()).rejects.toThrow('disk full');
+  });
+});
