@@ -43,24 +43,7 @@ export async function aesGcmSeal(
     out.set(cipher.getAuthTag(), head.length + tail.length);
     return out;
   }
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    key as Uint8Array<ArrayBuffer>,
-    'AES-GCM',
-    false,
-    ['encrypt'],
-  );
-  return new Uint8Array(
-    await crypto.subtle.encrypt(
-      {
-        name: 'AES-GCM',
-        iv: nonce as Uint8Array<ArrayBuffer>,
-        additionalData: aad as Uint8Array<ArrayBuffer>,
-      },
-      cryptoKey,
-      plaintext as Uint8Array<ArrayBuffer>,
-    ),
-  );
+  return webCryptoGcm('encrypt', key, nonce, plaintext, aad);
 }
 
 /** Opens what {@link aesGcmSeal} produced; resolves to `undefined` when authentication fails. */
@@ -83,28 +66,26 @@ export async function aesGcmOpen(
       return undefined;
     }
   }
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    key as Uint8Array<ArrayBuffer>,
-    'AES-GCM',
-    false,
-    ['decrypt'],
-  );
   try {
-    return new Uint8Array(
-      await crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: nonce as Uint8Array<ArrayBuffer>,
-          additionalData: aad as Uint8Array<ArrayBuffer>,
-        },
-        cryptoKey,
-        sealed as Uint8Array<ArrayBuffer>,
-      ),
-    );
+    return await webCryptoGcm('decrypt', key, nonce, sealed, aad);
   } catch {
     return undefined;
   }
+}
+
+/** AES-GCM through WebCrypto (browsers, Deno): the portable path, asynchronous only. */
+async function webCryptoGcm(
+  operation: 'encrypt' | 'decrypt',
+  key: Uint8Array,
+  nonce: Uint8Array,
+  data: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  // WebCrypto's types want ArrayBuffer-backed views; every view here is.
+  const bytes = (view: Uint8Array) => view as Uint8Array<ArrayBuffer>;
+  const cryptoKey = await crypto.subtle.importKey('raw', bytes(key), 'AES-GCM', false, [operation]);
+  const params = { name: 'AES-GCM', iv: bytes(nonce), additionalData: bytes(aad) };
+  return new Uint8Array(await crypto.subtle[operation](params, cryptoKey, bytes(data)));
 }
 
 /** scrypt parameters (RFC 7914): cost `N` (a power of two), block size `r`, parallelism `p`. */

@@ -179,9 +179,12 @@ class BackupRun {
     }
   }
 
-  /** Whether `error` is about one source path (skip it) rather than the run (stop). */
-  #isSourceError(error: unknown): boolean {
-    return isFileSystemError(error) && !this.#storeErrors.has(error as object);
+  /** Skips `path` when `error` is about that source path; rethrows errors about the run. */
+  #skipOrThrow(path: string, error: unknown): undefined {
+    if (isFileSystemError(error) && !this.#storeErrors.has(error as object)) {
+      return this.#skip(path, error);
+    }
+    throw error;
   }
 
   readonly writeTree = async (tree: TreeBlob): Promise<string> =>
@@ -285,8 +288,7 @@ class BackupRun {
         return this.#skip(path, new Error('changed type while the backup ran'));
       return await this.directory(fsPath, path, stat, parent);
     } catch (error) {
-      if (this.#isSourceError(error)) return this.#skip(path, error);
-      throw error;
+      return this.#skipOrThrow(path, error);
     }
   }
 
@@ -344,8 +346,7 @@ class BackupRun {
       this.#report();
       return { ...entry, ...refs };
     } catch (error) {
-      if (this.#isSourceError(error)) return this.#skip(path, error);
-      throw error;
+      return this.#skipOrThrow(path, error);
     }
   }
 
