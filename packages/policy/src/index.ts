@@ -49,6 +49,7 @@ export {
   parseKeepDuration,
   type ResticKeepOptions,
   type ResticKeepRules,
+  type SnapshotGroupKey,
 } from './keep/restic.ts';
 export { parseSnapshots, type Snapshot } from './keep/snapshot-time.ts';
 export {

@@ -202,6 +202,11 @@ describe('offline-seed policy', () => {
     expect(within.code).toBe(1);
     expect(within.err).toContain('invalid unit "w"');
     expect((await sh('policy keep --keep-daily 1')).code).toBe(2);
+    const group = await sh(
+      'policy keep --snapshots snapshots.json --keep-daily 1 --group-by hosts',
+    );
+    expect(group.code).toBe(2);
+    expect(group.err).toContain('--group-by takes host, paths and tags');
     const zone = await sh('policy keep --snapshots snapshots.json --keep-daily 1 --time-zone UTC');
     expect(zone.code).toBe(2);
     expect(zone.err).toContain('--time-zone applies to --borg');

@@ -15,6 +15,7 @@ import {
   type RecoveryPoint,
   type ResticKeepRules,
   renderRetentionCalendar,
+  type SnapshotGroupKey,
   simulateRecoveryPoints,
   tiers,
   validatePolicy,
@@ -339,6 +340,12 @@ const keepOptions: Record<string, OptionSpec> = {
     valueName: 'T[,T…]',
     description: 'Keep snapshots having all these tags ("" = untagged)',
   },
+  'group-by': {
+    type: 'string',
+    valueName: 'KEYS',
+    description:
+      'Apply the rules per group of host, paths and/or tags (default host,paths; "" for one group)',
+  },
   borg: {
     type: 'boolean',
     description: "Apply borg prune's additive rules instead of restic's (within: <int>H|d|w|m|y)",
@@ -361,6 +368,19 @@ function parseCount(text: string, name: string): number {
   if (!/^\d+$/.test(text))
     throw usage('keep', `--keep-${name} must be a whole number, "unlimited" or -1, got "${text}"`);
   return Number(text);
+}
+
+const groupKeys = ['host', 'paths', 'tags'] as const;
+
+function parseGroupBy(text: string): SnapshotGroupKey[] {
+  const keys = text
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  const unknown = keys.find((key) => !(groupKeys as readonly string[]).includes(key));
+  if (unknown !== undefined)
+    throw usage('keep', `--group-by takes host, paths and tags, got "${unknown}"`);
+  return keys as SnapshotGroupKey[];
 }
 
 const keepCommand: Command = {
@@ -396,9 +416,11 @@ const keepCommand: Command = {
       reasons: Array<{ id: string; time: string; matches: string[] }>;
     };
     if (values.borg === true) {
-      const unsupported = [...keepWithin.map((n) => `keep-within-${n}`), 'keep-tag'].find(
-        (n) => values[n] !== undefined,
-      );
+      const unsupported = [
+        ...keepWithin.map((n) => `keep-within-${n}`),
+        'keep-tag',
+        'group-by',
+      ].find((n) => values[n] !== undefined);
       if (unsupported)
         throw usage('keep', `--${unsupported} is a restic rule; borg has no equivalent`);
       const result = applyBorgKeepRules(snapshots, rules, {
@@ -428,6 +450,7 @@ const keepCommand: Command = {
       const result = applyResticKeepRules(snapshots, rules as ResticKeepRules, {
         now,
         allowRemoveAll: values['allow-remove-all'] === true,
+        groupBy: parseGroupBy(stringOption(values, 'group-by') ?? 'host,paths'),
       });
       data = {
         keep: result.keep.map((s) => s.id),

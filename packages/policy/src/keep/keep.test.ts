@@ -108,6 +108,24 @@ describe('applyResticKeepRules', () => {
     expect(ids(mixed.keep)).toEqual(['y']);
   });
 
+  it('applies the rules per host and paths, as restic groups them by default', () => {
+    const list = [
+      { ...snapshot('a1', '2016-01-02T10:00:00Z'), hostname: 'a', paths: ['/data'] },
+      { ...snapshot('b1', '2016-01-02T09:00:00Z'), hostname: 'b', paths: ['/data'] },
+      { ...snapshot('a2', '2016-01-01T10:00:00Z'), hostname: 'a', paths: ['/data'] },
+      { ...snapshot('b2', '2016-01-01T09:00:00Z'), hostname: 'b', paths: ['/home', '/data'] },
+    ];
+    expect(ids(applyResticKeepRules(list, { last: 1 }, { now }).keep)).toEqual(['a1', 'b1', 'b2']);
+    expect(ids(applyResticKeepRules(list, { last: 1 }, { now, groupBy: ['host'] }).keep)).toEqual([
+      'a1',
+      'b1',
+    ]);
+    expect(ids(applyResticKeepRules(list, { last: 1 }, { now, groupBy: [] }).keep)).toEqual(['a1']);
+    expect(() => applyResticKeepRules(list, { tags: [['x']] }, { now, groupBy: ['host'] })).toThrow(
+      /of group \{"host":"a"\}/,
+    );
+  });
+
   it('refuses to remove everything unless allowed, and refuses empty rules', () => {
     expect(() => applyResticKeepRules(daily, { tags: [['typo']] }, { now })).toThrow(
       expect.objectContaining({ code: 'KEEP_REMOVES_ALL' }),
@@ -232,7 +250,7 @@ describe('parseSnapshots', () => {
       { id: 'a', time: '2016-01-01T00:00:00+01:00', hostname: 'h', tags: ['x'] },
     ]);
     expect(parseSnapshots(text)).toEqual([
-      { id: 'a', time: '2016-01-01T00:00:00+01:00', tags: ['x'] },
+      { id: 'a', time: '2016-01-01T00:00:00+01:00', hostname: 'h', tags: ['x'] },
     ]);
   });
 

@@ -39,9 +39,17 @@ export interface ResticKeepOptions {
    * restic does since 0.16.0; default true. `false` gives restic 0.14/0.15 results.
    */
   keepOldest?: boolean;
-  /** Allow a result that removes every snapshot (restic's `--unsafe-allow-remove-all`). */
+  /** Allow a result that removes every snapshot of a group (restic's `--unsafe-allow-remove-all`). */
   allowRemoveAll?: boolean;
+  /**
+   * Apply the rules separately to each group of snapshots with the same host, paths and/or
+   * tags, as restic's `--group-by`; default `['host', 'paths']` as restic. Snapshots without
+   * `hostname` or `paths` form one group.
+   */
+  groupBy?: readonly SnapshotGroupKey[];
 }
+
+export type SnapshotGroupKey = 'host' | 'paths' | 'tags';
 
 type CounterName = 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
@@ -156,8 +164,55 @@ export function applyResticKeepRules<S extends Snapshot>(
   rules: ResticKeepRules,
   options: ResticKeepOptions = {},
 ): KeepResult<S> {
+  const policy = checkedRules(rules);
+  const parsed = snapshots.map((snapshot, index) => ({
+    snapshot,
+    time: parseSnapshotTime(snapshot.time, `[${index}].time`),
+  }));
+  const groupBy = options.groupBy ?? ['host', 'paths'];
+  const groups = new Map<string, typeof parsed>();
+  for (const entry of parsed) {
+    const key = groupKey(entry.snapshot, groupBy);
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  const kept: Array<{ snapshot: S; time: SnapshotTime; reason: KeepReason }> = [];
+  const removed: Array<{ snapshot: S; time: SnapshotTime }> = [];
+  for (const [key, group] of groups) {
+    const before = kept.length;
+    applyToGroup(group, policy, options, kept, removed);
+    if (kept.length === before && !options.allowRemoveAll) {
+      const which = groups.size > 1 ? ` of group ${key}` : '';
+      throw new PolicyError(
+        'KEEP_REMOVES_ALL',
+        `these keep rules would remove all ${group.length} snapshots${which}; check them (a mistyped tag?) or allow it explicitly`,
+      );
+    }
+  }
+  // One group is already newest first; several merge by time, ties in group order.
+  if (groups.size > 1) {
+    kept.sort((a, b) => compareNewestFirst(a.time, b.time));
+    removed.sort((a, b) => compareNewestFirst(a.time, b.time));
+  }
+  return {
+    keep: kept.map((entry) => entry.snapshot),
+    remove: removed.map((entry) => entry.snapshot),
+    reasons: kept.map((entry) => entry.reason),
+  };
+}
+
+interface CheckedRules {
+  counts: number[];
+  within: KeepDuration | undefined;
+  withinDurations: Array<{ name: Exclude<CounterName, 'last'>; duration: KeepDuration }>;
+  tagSets: readonly (readonly string[])[];
+}
+
+function checkedRules(rules: ResticKeepRules): CheckedRules {
   const counts = counterNames.map((name) => checkCount(rules[name], name));
-  const within = rules.within === undefined ? undefined : parseKeepDuration(rules.within);
+  const parsedWithin = rules.within === undefined ? undefined : parseKeepDuration(rules.within);
+  const within = parsedWithin && !isZero(parsedWithin) ? parsedWithin : undefined;
   const withinDurations = withinNames
     .filter(([key]) => rules[key] !== undefined)
     .map(([key, name]) => ({ name, duration: parseKeepDuration(rules[key]!) }))
@@ -165,31 +220,43 @@ export function applyResticKeepRules<S extends Snapshot>(
   const tagSets = rules.tags ?? [];
   if (
     counts.every((count) => count === 0) &&
-    (within === undefined || isZero(within)) &&
+    within === undefined &&
     withinDurations.length === 0 &&
     tagSets.length === 0
   ) {
     throw new RangeError('no keep rule given: restic would refuse to forget anything');
   }
+  return { counts, within, withinDurations, tagSets };
+}
+
+/** restic's grouping key: host, sorted paths and/or sorted tags. */
+function groupKey(snapshot: Snapshot, groupBy: readonly SnapshotGroupKey[]): string {
+  const parts: Record<string, unknown> = {};
+  if (groupBy.includes('host')) parts.host = snapshot.hostname ?? '';
+  if (groupBy.includes('paths')) parts.paths = [...(snapshot.paths ?? [])].sort();
+  if (groupBy.includes('tags')) parts.tags = [...(snapshot.tags ?? [])].sort();
+  return JSON.stringify(parts);
+}
+
+/** restic's `ApplyPolicy` on one group, appending to `kept` and `removed`. */
+function applyToGroup<S extends Snapshot>(
+  group: Array<{ snapshot: S; time: SnapshotTime }>,
+  { counts, within, withinDurations, tagSets }: CheckedRules,
+  options: ResticKeepOptions,
+  kept: Array<{ snapshot: S; time: SnapshotTime; reason: KeepReason }>,
+  removed: Array<{ snapshot: S; time: SnapshotTime }>,
+): void {
   const keepOldest = options.keepOldest ?? true;
   const now = options.now?.getTime() ?? Date.now();
-  const list = snapshots
-    .map((snapshot, index) => ({
-      snapshot,
-      time: parseSnapshotTime(snapshot.time, `[${index}].time`),
-    }))
-    .sort((a, b) => compareNewestFirst(a.time, b.time));
-
+  const list = [...group].sort((a, b) => compareNewestFirst(a.time, b.time));
   const latest = list.find((entry) => entry.time.instantMs < now)?.time;
-  const withinStart = within && !isZero(within) ? windowStart(latest, within) : undefined;
+  const withinStart = within === undefined ? undefined : windowStart(latest, within);
   const withinRules = withinDurations.map((rule) => ({
     ...rule,
     start: windowStart(latest, rule.duration),
     last: Number.NaN,
   }));
-
   const buckets = counterNames.map((name, i) => ({ name, count: counts[i]!, last: Number.NaN }));
-  const result: KeepResult<S> = { keep: [], remove: [], reasons: [] };
   const oldest = list.length - 1;
   list.forEach(({ snapshot, time }, index) => {
     const matches: string[] = [];
@@ -222,21 +289,17 @@ export function applyResticKeepRules<S extends Snapshot>(
       }
     }
     if (matches.length === 0) {
-      result.remove.push(snapshot);
+      removed.push({ snapshot, time });
       return;
     }
-    result.keep.push(snapshot);
     const counters: KeepReason['counters'] = {};
     for (const bucket of buckets) if (bucket.count !== 0) counters[bucket.name] = bucket.count;
-    result.reasons.push({ id: snapshot.id, time: snapshot.time, matches, counters });
+    kept.push({
+      snapshot,
+      time,
+      reason: { id: snapshot.id, time: snapshot.time, matches, counters },
+    });
   });
-  if (result.keep.length === 0 && list.length > 0 && !options.allowRemoveAll) {
-    throw new PolicyError(
-      'KEEP_REMOVES_ALL',
-      `these keep rules would remove all ${list.length} snapshots; check them (a mistyped tag?) or allow it explicitly`,
-    );
-  }
-  return result;
 }
 
 /** restic's `HasTags`: all tags of the set, where an empty tag first matches untagged snapshots. */

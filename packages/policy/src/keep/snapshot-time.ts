@@ -76,6 +76,9 @@ export interface Snapshot {
   /** RFC 3339 with the offset of the host that made it. */
   time: string;
   tags?: readonly string[];
+  /** The host that made it; with `paths`, what restic groups snapshots by. */
+  hostname?: string;
+  paths?: readonly string[];
 }
 
 /**
@@ -95,7 +98,7 @@ export function parseSnapshots(input: string | unknown): Snapshot[] {
     const field = `[${index}]`;
     if (typeof entry !== 'object' || entry === null)
       throw new PolicyError('SNAPSHOTS_MALFORMED', `${field} must be an object`, { field });
-    const { id, time, tags } = entry as Record<string, unknown>;
+    const { id, time, tags, hostname, paths } = entry as Record<string, unknown>;
     if (typeof id !== 'string' || id === '')
       throw new PolicyError('SNAPSHOTS_MALFORMED', `${field}.id must be a non-empty string`, {
         field: `${field}.id`,
@@ -106,14 +109,22 @@ export function parseSnapshots(input: string | unknown): Snapshot[] {
       });
     seen.add(id);
     parseSnapshotTime(time, `${field}.time`);
-    if (
-      tags !== undefined &&
-      tags !== null &&
-      !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))
-    )
-      throw new PolicyError('SNAPSHOTS_MALFORMED', `${field}.tags must be an array of strings`, {
-        field: `${field}.tags`,
-      });
-    return { id, time: time as string, ...(Array.isArray(tags) ? { tags: tags as string[] } : {}) };
+    const check = (value: unknown, valid: (v: unknown) => boolean, name: string, what: string) => {
+      if (value !== undefined && value !== null && !valid(value))
+        throw new PolicyError('SNAPSHOTS_MALFORMED', `${field}.${name} must be ${what}`, {
+          field: `${field}.${name}`,
+        });
+    };
+    check(tags, isStringArray, 'tags', 'an array of strings');
+    check(hostname, (v) => typeof v === 'string', 'hostname', 'a string');
+    check(paths, isStringArray, 'paths', 'an array of strings');
+    const snapshot: Snapshot = { id, time: time as string };
+    if (isStringArray(tags)) snapshot.tags = tags;
+    if (typeof hostname === 'string') snapshot.hostname = hostname;
+    if (isStringArray(paths)) snapshot.paths = paths;
+    return snapshot;
   });
 }
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
