@@ -1,5 +1,10 @@
 export { type ByteSink, checkWriteRange } from './byte-source/byte-sink.ts';
-export { type ByteSource, checkReadRange, type ReadOptions } from './byte-source/byte-source.ts';
+export {
+  type ByteSource,
+  checkReadRange,
+  type ReadOptions,
+  readInto,
+} from './byte-source/byte-source.ts';
 export { MemoryByteSource } from './byte-source/memory.ts';
 export { MemoryByteSink } from './byte-source/memory-sink.ts';
 export {
@@ -8,6 +13,6 @@ export {
   type StagingFormatErrorCode,
   type StagingFormatErrorDetails,
 } from './errors.ts';
-export * from './vhd/index.ts';
 // Staging locations and volumes (portable parts; the file-system parts are in ./node.ts).
 export * from './staging/index.ts';
+export * from './vhd/index.ts';

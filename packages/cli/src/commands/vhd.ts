@@ -13,6 +13,7 @@ import {
   type VhdDisk,
   type VhdProblem,
   type VirtualDisk,
+  zeroDisk,
 } from '@offline-seed/staging-format';
 import {
   FileByteSink,
@@ -259,18 +260,8 @@ interface WriteFlags {
   force: boolean;
 }
 
-/** A disk of `size` zero bytes, for creating empty disks. */
-function emptyDisk(size: number): VirtualDisk {
-  return {
-    virtualSize: size,
-    read: async (_offset, length) => new Uint8Array(length),
-    mayHaveData: () => false,
-    close: async () => {},
-  };
-}
-
 async function openInput(from: string | undefined, size: number | undefined): Promise<VirtualDisk> {
-  if (from === undefined) return emptyDisk(Math.ceil(size! / 512) * 512);
+  if (from === undefined) return zeroDisk(Math.ceil(size! / 512) * 512);
   const disk = rawDisk(await FileByteSource.open(from));
   if (size !== undefined && size < disk.virtualSize) {
     await disk.close();

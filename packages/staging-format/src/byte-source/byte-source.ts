@@ -20,6 +20,11 @@ export interface ByteSource {
    *   `SOURCE_SHORT_READ` when fewer bytes arrive, `SOURCE_CLOSED` after {@link close}.
    */
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * Fills `target` with the bytes at `offset`, like {@link read} but into a buffer the caller
+   * reuses: streaming code avoids one allocation (and its page faults) per read. Optional.
+   */
+  readInto?(target: Uint8Array, offset: number, options?: ReadOptions): Promise<void>;
   /** Releases the underlying resource. Reads after this reject with `SOURCE_CLOSED`. */
   close(): Promise<void>;
 }
@@ -43,4 +48,15 @@ export function checkReadRange(size: number, offset: number, length: number, nam
       { offset, ...(name === undefined ? {} : { path: name }) },
     );
   }
+}
+
+/** Fills `target` from `source` at `offset`, without allocating when the source can. */
+export async function readInto(
+  source: ByteSource,
+  target: Uint8Array,
+  offset: number,
+  options?: ReadOptions,
+): Promise<void> {
+  if (source.readInto !== undefined) return source.readInto(target, offset, options);
+  target.set(await source.read(offset, target.length, options));
 }

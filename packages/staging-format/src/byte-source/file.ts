@@ -40,6 +40,14 @@ export class FileByteSource implements ByteSource {
   }
 
   async read(offset: number, length: number, options: ReadOptions = {}): Promise<Uint8Array> {
+    // Validated before allocating: a hostile length must not become a huge buffer.
+    checkReadRange(this.size, offset, length, this.path);
+    const buffer = new Uint8Array(length);
+    await this.readInto(buffer, offset, options);
+    return buffer;
+  }
+
+  async readInto(target: Uint8Array, offset: number, options: ReadOptions = {}): Promise<void> {
     options.abortSignal?.throwIfAborted();
     const handle = this.#handle;
     if (handle === undefined) {
@@ -48,14 +56,14 @@ export class FileByteSource implements ByteSource {
         offset,
       });
     }
+    const { length } = target;
     checkReadRange(this.size, offset, length, this.path);
-    const buffer = new Uint8Array(length);
     let done = 0;
     // The kernel may return fewer bytes than asked; only a zero-byte read means the data is gone.
     while (done < length) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(buffer, done, length - done, offset + done));
+        ({ bytesRead } = await handle.read(target, done, length - done, offset + done));
       } catch (cause) {
         throw new StagingFormatError(
           'SOURCE_IO',
@@ -76,7 +84,6 @@ export class FileByteSource implements ByteSource {
       }
       done += bytesRead;
     }
-    return buffer;
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,10 @@ export class MemoryByteSource implements ByteSource {
     return bytes.subarray(offset, offset + length);
   }
 
+  async readInto(target: Uint8Array, offset: number, options: ReadOptions = {}): Promise<void> {
+    target.set(await this.read(offset, target.length, options));
+  }
+
   async close(): Promise<void> {
     this.#bytes = undefined;
   }

@@ -1,12 +1,12 @@
 import type { ByteSink } from '../byte-source/byte-sink.ts';
-import type { ByteSource, ReadOptions } from '../byte-source/byte-source.ts';
+import { type ByteSource, type ReadOptions, readInto } from '../byte-source/byte-source.ts';
 import { checkDiskRange, type VhdDisk, type VirtualDisk } from './disk.ts';
 import { SECTOR_SIZE } from './footer.ts';
 import { bitmapSize, DEFAULT_BLOCK_SIZE } from './header.ts';
 import {
   DynamicVhdWriter,
-  FixedVhdWriter,
   type ParentLink,
+  sealFixedVhd,
   type VhdIdentityOptions,
   type WrittenVhd,
 } from './writer.ts';
@@ -22,8 +22,31 @@ export function rawDisk(source: ByteSource): VirtualDisk {
       checkDiskRange(source.size, offset, length);
       return source.read(offset, length, options);
     },
+    readInto(target, offset, options) {
+      checkDiskRange(source.size, offset, target.length);
+      return readInto(source, target, offset, options);
+    },
     mayHaveData: () => true,
     close: () => source.close(),
+  };
+}
+
+/** A disk of `virtualSize` zero bytes: the input that creates an empty disk. */
+export function zeroDisk(virtualSize: number): VirtualDisk {
+  if (!Number.isSafeInteger(virtualSize) || virtualSize < 0)
+    throw new RangeError(`"virtualSize" expected a non-negative safe integer, got ${virtualSize}`);
+  return {
+    virtualSize,
+    async read(offset, length) {
+      checkDiskRange(virtualSize, offset, length);
+      return new Uint8Array(length);
+    },
+    async readInto(target, offset) {
+      checkDiskRange(virtualSize, offset, target.length);
+      target.fill(0);
+    },
+    mayHaveData: () => false,
+    close: async () => {},
   };
 }
 
@@ -42,11 +65,19 @@ interface Chunk {
   offset: number;
   length: number;
   data: Uint8Array | undefined;
+  /** Keeps `data`'s buffer from being reused until `work` (a write of it) settles. */
+  hold(work: Promise<unknown>): void;
 }
 
+/** Reads in flight ahead of the consumer, and writes in flight behind it: keeps the I/O threads busy. */
+const READ_AHEAD = 3;
+const WRITE_BEHIND = 3;
+
 /**
- * The disk in `chunkSize` pieces up to `size` (past the disk's end: zeros), reading one piece
- * ahead so that reading overlaps with whatever the consumer does with the previous one.
+ * The disk in `chunkSize` pieces up to `size` (past the disk's end: zeros), reading up to
+ * {@link READ_AHEAD} pieces ahead so that reading overlaps with what the consumer does. Buffers are
+ * recycled: a chunk's data is valid until the consumer asks for the next one, or until the work it
+ * passed to `hold` settles.
  */
 async function* chunksOf(
   disk: VirtualDisk,
@@ -54,26 +85,61 @@ async function* chunksOf(
   size: number,
   options: DiskWorkOptions,
 ): AsyncGenerator<Chunk> {
-  const fetch = async (offset: number): Promise<Chunk> => {
+  const buffers = Array.from({ length: READ_AHEAD + WRITE_BEHIND + 1 }, () => ({
+    bytes: new Uint8Array(chunkSize),
+    busy: Promise.resolve() as Promise<unknown>,
+  }));
+  const fetch = async (offset: number, buffer: (typeof buffers)[number]): Promise<Chunk> => {
     const length = Math.min(chunkSize, size - offset);
     const inside = Math.max(0, Math.min(length, disk.virtualSize - offset));
+    const hold = (work: Promise<unknown>) => {
+      buffer.busy = work.catch(() => undefined);
+    };
     if (inside === 0 || !disk.mayHaveData(offset, inside))
-      return { offset, length, data: undefined };
-    const bytes = await disk.read(offset, inside, options);
-    if (inside === length) return { offset, length, data: bytes };
-    const padded = new Uint8Array(length);
-    padded.set(bytes);
-    return { offset, length, data: padded };
+      return { offset, length, data: undefined, hold };
+    await buffer.busy;
+    const data = buffer.bytes.subarray(0, length);
+    await disk.readInto(data.subarray(0, inside), offset, options);
+    data.fill(0, inside);
+    return { offset, length, data, hold };
   };
-  let pending = size > 0 ? fetch(0) : undefined;
-  for (let offset = 0; pending !== undefined; offset += chunkSize) {
-    const chunk = await pending;
-    pending = offset + chunkSize < size ? fetch(offset + chunkSize) : undefined;
-    // A failed read-ahead must not go unobserved while the consumer is busy.
-    pending?.catch(() => undefined);
+  const pending: Array<Promise<Chunk>> = [];
+  let next = 0;
+  let turn = 0;
+  const refill = () => {
+    while (pending.length < READ_AHEAD && next < size) {
+      const read = fetch(next, buffers[turn++ % buffers.length]!);
+      // A failed read-ahead must not go unobserved while the consumer is busy.
+      read.catch(() => undefined);
+      pending.push(read);
+      next += chunkSize;
+    }
+  };
+  refill();
+  while (pending.length > 0) {
+    const chunk = await pending.shift()!;
+    refill();
     options.abortSignal?.throwIfAborted();
     yield chunk;
     options.onProgress?.({ bytesDone: chunk.offset + chunk.length, bytesTotal: size });
+  }
+}
+
+/** Bounded writes in flight: `add` waits for the oldest when {@link WRITE_BEHIND} are pending. */
+class WriteWindow {
+  readonly #pending: Array<Promise<void>> = [];
+
+  /** Adds the write of `chunk`, whose buffer stays reserved until the write settles. */
+  async add(chunk: Chunk, write: Promise<void>): Promise<void> {
+    chunk.hold(write);
+    // Observed at once so that a failure is never unhandled; rethrown by the await below or drain().
+    write.catch(() => undefined);
+    this.#pending.push(write);
+    if (this.#pending.length >= WRITE_BEHIND) await this.#pending.shift();
+  }
+
+  async drain(): Promise<void> {
+    while (this.#pending.length > 0) await this.#pending.shift();
   }
 }
 
@@ -113,25 +179,25 @@ export async function convertDisk(
   if (type !== 'fixed' && type !== 'dynamic' && type !== 'raw')
     throw new TypeError(`"type" expected fixed, dynamic or raw, got ${String(type)}`);
   const virtualSize = targetSize(input, options);
+  const window = new WriteWindow();
   if (type === 'dynamic') {
     const writer = new DynamicVhdWriter(sink, { ...options, virtualSize });
     let index = 0;
     for await (const chunk of chunksOf(input, writer.blockSize, virtualSize, options)) {
       if (chunk.data !== undefined && !isZero(chunk.data))
-        await writer.writeBlock(index, chunk.data, options);
+        await window.add(chunk, writer.writeBlock(index, chunk.data, options));
       index++;
     }
+    await window.drain();
     return { type, ...(await writer.finish(options)) };
   }
-  const writer =
-    type === 'fixed' ? new FixedVhdWriter(sink, { ...options, virtualSize }) : undefined;
+  // Fixed and raw results are the disk's bytes at the same offsets; zeros are left unwritten.
   for await (const chunk of chunksOf(input, DEFAULT_BLOCK_SIZE, virtualSize, options)) {
-    if (writer !== undefined)
-      await writer.write(chunk.data ?? new Uint8Array(chunk.length), options);
-    else if (chunk.data !== undefined && !isZero(chunk.data))
-      await sink.write(chunk.offset, chunk.data, options);
+    if (chunk.data !== undefined && !isZero(chunk.data))
+      await window.add(chunk, sink.write(chunk.offset, chunk.data, options));
   }
-  if (writer !== undefined) return { type, ...(await writer.finish(options)) };
+  await window.drain();
+  if (type === 'fixed') return { type, ...(await sealFixedVhd(sink, virtualSize, options)) };
   await sink.truncate(virtualSize);
   return { type, virtualSize, fileSize: virtualSize };
 }

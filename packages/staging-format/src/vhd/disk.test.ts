@@ -10,6 +10,7 @@ import { DynamicVhdWriter, FixedVhdWriter } from './writer.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+const BLOCK_64K = 64 * KiB;
 
 async function toVhd(
   content: Uint8Array,
@@ -93,6 +94,39 @@ describe('dynamic and fixed round trips', () => {
     const disk = await open(await toVhd(new Uint8Array(4096), 'dynamic', 4096));
     await expect(disk.read(4000, 200)).rejects.toBeInstanceOf(RangeError);
     await expect(disk.read(-1, 1)).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('streaming conversion', () => {
+  /** A sink whose writes complete out of order and late, as file writes on a busy machine do. */
+  function slowSink(): MemoryByteSink {
+    const sink = new MemoryByteSink();
+    const write = sink.write.bind(sink);
+    let turn = 0;
+    sink.write = async (offset, bytes, options) => {
+      const copy = () => write(offset, bytes, options);
+      // Read the bytes only after a delay: a reused buffer would show up as wrong data.
+      await new Promise((resolve) => setTimeout(resolve, (turn++ * 7) % 5));
+      return copy();
+    };
+    return sink;
+  }
+
+  it('never reuses a buffer while its write is in flight', async () => {
+    const content = new Uint8Array(24 * BLOCK_64K);
+    for (let i = 0; i < content.length; i += 333) content[i] = (i >> 9) & 0xff;
+    content.fill(0, 2 * BLOCK_64K, 9 * BLOCK_64K);
+    for (const type of ['dynamic', 'fixed', 'raw'] as const) {
+      const sink = slowSink();
+      await convertDisk(rawDisk(new MemoryByteSource(content)), sink, {
+        type,
+        virtualSize: content.length,
+        blockSize: BLOCK_64K,
+      });
+      const bytes = sink.bytes.slice();
+      const read = type === 'raw' ? bytes : await (await open(bytes)).read(0, content.length);
+      expect(read).toEqual(content);
+    }
   });
 });
 

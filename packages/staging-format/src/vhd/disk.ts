@@ -1,4 +1,4 @@
-import type { ByteSource, ReadOptions } from '../byte-source/byte-source.ts';
+import { type ByteSource, type ReadOptions, readInto } from '../byte-source/byte-source.ts';
 import { StagingFormatError } from '../errors.ts';
 import { type DiskTypeName, type FooterFields, SECTOR_SIZE } from './footer.ts';
 import { type HeaderFields, UNALLOCATED } from './header.ts';
@@ -15,6 +15,8 @@ export interface VirtualDisk {
   readonly virtualSize: number;
   /** Reads `length` bytes at `offset`; the range must lie inside {@link virtualSize}. */
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /** Fills `target` with the disk's bytes from `offset` (a buffer the caller reuses). */
+  readInto(target: Uint8Array, offset: number, options?: ReadOptions): Promise<void>;
   /**
    * False when the range certainly reads as zeros without looking (no block of it is stored
    * anywhere in the chain). True means "read it to know".
@@ -188,17 +190,15 @@ export class VhdDisk implements VirtualDisk {
    */
   async read(offset: number, length: number, options: ReadOptions = {}): Promise<Uint8Array> {
     checkDiskRange(this.virtualSize, offset, length);
-    if (this.#bat === undefined) {
-      const bytes = await this.source.read(offset, length, options);
-      return bytes;
-    }
+    if (this.#bat === undefined) return this.source.read(offset, length, options);
     const out = new Uint8Array(length);
-    await this.#readInto(out, offset, options);
+    await this.readInto(out, offset, options);
     return out;
   }
 
-  /** Fills `target` with the disk's bytes from `offset` (blocks of a dynamic or differencing disk). */
-  async #readInto(target: Uint8Array, offset: number, options: ReadOptions): Promise<void> {
+  async readInto(target: Uint8Array, offset: number, options: ReadOptions = {}): Promise<void> {
+    checkDiskRange(this.virtualSize, offset, target.length);
+    if (this.#bat === undefined) return readInto(this.source, target, offset, options);
     const { blockSize } = this;
     let done = 0;
     while (done < target.length) {
@@ -212,7 +212,7 @@ export class VhdDisk implements VirtualDisk {
         await this.#readParent(part, position, options);
       } else if (this.type === 'dynamic') {
         // Dynamic disks hold zeros in never-written sectors, so the bitmap need not be consulted.
-        part.set(await this.source.read(start + this.#bitmapSize + inBlock, span, options));
+        await readInto(this.source, part, start + this.#bitmapSize + inBlock, options);
       } else {
         await this.#readDifferencingBlock(part, block, start, inBlock, options);
       }
@@ -241,7 +241,7 @@ export class VhdDisk implements VirtualDisk {
       const from = Math.max(sector * SECTOR_SIZE, inBlock);
       const to = Math.min(runEnd * SECTOR_SIZE, inBlock + part.length);
       const slot = part.subarray(from - inBlock, to - inBlock);
-      if (inChild) slot.set(await this.source.read(dataStart + from, to - from, options));
+      if (inChild) await readInto(this.source, slot, dataStart + from, options);
       else await this.#readParent(slot, blockBase + from, options);
       sector = runEnd;
     }
@@ -257,7 +257,8 @@ export class VhdDisk implements VirtualDisk {
 
   /** Fills `target` from the parent (zeros for dynamic disks and beyond the parent's end). */
   async #readParent(target: Uint8Array, position: number, options: ReadOptions): Promise<void> {
-    if (this.type !== 'differencing') return;
+    // The caller's buffer may be reused: space without data must be cleared, not assumed zero.
+    if (this.type !== 'differencing') return void target.fill(0);
     const parent = this.parent;
     if (parent === undefined) {
       throw new StagingFormatError(
@@ -266,10 +267,11 @@ export class VhdDisk implements VirtualDisk {
         { offset: position, ...(this.name === undefined ? {} : { path: this.name }) },
       );
     }
-    if (position >= parent.virtualSize) return;
-    const length = Math.min(target.length, parent.virtualSize - position);
-    if (!parent.mayHaveData(position, length)) return;
-    target.set(await parent.read(position, length, options));
+    const length = Math.max(0, Math.min(target.length, parent.virtualSize - position));
+    target.fill(0, length);
+    if (length === 0) return;
+    if (!parent.mayHaveData(position, length)) return void target.fill(0, 0, length);
+    await parent.readInto(target.subarray(0, length), position, options);
   }
 
   /** Closes the file and the parent chain. */

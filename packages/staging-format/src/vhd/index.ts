@@ -17,6 +17,7 @@ export {
   type DiskWorkOptions,
   type Progress,
   rawDisk,
+  zeroDisk,
 } from './convert.ts';
 export {
   bitAt,
@@ -71,6 +72,7 @@ export {
   FixedVhdWriter,
   type FixedVhdWriterOptions,
   type ParentLink,
+  sealFixedVhd,
   type VhdIdentityOptions,
   type WrittenVhd,
 } from './writer.ts';

@@ -123,12 +123,17 @@ export async function* listExtents(
   const finder = new NonZeroRangeFinder({ maxLength });
   const step =
     disk instanceof VhdDisk && disk.type !== 'fixed' ? disk.blockSize : DEFAULT_BLOCK_SIZE;
+  const buffer = new Uint8Array(step);
   for (let offset = 0; offset < disk.virtualSize; offset += step) {
     options.abortSignal?.throwIfAborted();
     const length = Math.min(step, disk.virtualSize - offset);
     if (!disk.mayHaveData(offset, length)) yield* finder.skipZeros(length);
-    else if (scan) yield* finder.push(await disk.read(offset, length, options));
-    else yield* finder.markData(length);
+    else if (!scan) yield* finder.markData(length);
+    else {
+      const data = buffer.subarray(0, length);
+      await disk.readInto(data, offset, options);
+      yield* finder.push(data);
+    }
   }
   if (includeFooter) yield* finder.markData(FOOTER_SIZE);
   yield* finder.end();

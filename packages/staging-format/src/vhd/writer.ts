@@ -120,10 +120,7 @@ export class FixedVhdWriter {
     this.#finished = true;
     const virtualSize =
       this.#options.virtualSize ?? Math.max(MiB, Math.ceil(this.#position / MiB) * MiB);
-    const footer = footerFor(virtualSize, 'fixed', this.#options);
-    await this.#sink.truncate(virtualSize);
-    await this.#sink.write(virtualSize, encodeFooter(footer), options);
-    return { virtualSize, fileSize: virtualSize + FOOTER_SIZE, footer };
+    return sealFixedVhd(this.#sink, virtualSize, { ...this.#options, ...options });
   }
 
   #checkOpen(): void {
@@ -133,6 +130,22 @@ export class FixedVhdWriter {
         'the fixed VHD writer was used after finish()',
       );
   }
+}
+
+/**
+ * Turns a sink holding `virtualSize` bytes of disk (or fewer: the rest reads as zeros) into a fixed
+ * VHD: sets its length to `virtualSize` and appends the footer.
+ */
+export async function sealFixedVhd(
+  sink: ByteSink,
+  virtualSize: number,
+  options: VhdIdentityOptions & ReadOptions = {},
+): Promise<WrittenVhd> {
+  checkVirtualSize(virtualSize, Number.MAX_SAFE_INTEGER);
+  const footer = footerFor(virtualSize, 'fixed', options);
+  await sink.truncate(virtualSize);
+  await sink.write(virtualSize, encodeFooter(footer), options);
+  return { virtualSize, fileSize: virtualSize + FOOTER_SIZE, footer };
 }
 
 /** How a differencing disk names its parent. */

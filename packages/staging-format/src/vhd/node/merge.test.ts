@@ -194,15 +194,21 @@ describe('interrupted merges', () => {
         outcomes.add(String(recovered));
         if (recovered === 'rolled-back') {
           // Not committed: the parent read as before even without recovery, and is restored byte for byte.
-          expect(between).toEqual(base);
-          expect(new Uint8Array(await readFile(parentPath))).toEqual(new Uint8Array(original));
+          expect(between, `failure at call ${failAt}, before recovery`).toEqual(base);
+          expect(new Uint8Array(await readFile(parentPath)), `failure at call ${failAt}`).toEqual(
+            new Uint8Array(original),
+          );
         } else {
-          expect(await readDisk(parentPath)).toEqual(changed);
+          expect(await readDisk(parentPath), `failure at call ${failAt}, recovered`).toEqual(
+            changed,
+          );
         }
         expect(await problemsOf(parentPath)).toEqual([]);
         // Running the merge again finishes the job.
         await mergeVhdFile(childPath);
-        expect(await readDisk(parentPath)).toEqual(changed);
+        expect(await readDisk(parentPath), `failure at call ${failAt}, merged again`).toEqual(
+          changed,
+        );
         expect(await exists(mergeJournalPath(parentPath))).toBe(false);
       }
       expect(outcomes).toEqual(new Set(['rolled-back', 'completed']));
