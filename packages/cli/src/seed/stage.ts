@@ -1,0 +1,323 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import {
+  BlobCodec,
+  type ChunkerOptions,
+  type Compression,
+  createSnapshotRecord,
+  FastCdc,
+  type ScryptParams,
+} from '@offline-seed/chunk-engine';
+import {
+  type BackupProgress,
+  backupDirectory,
+  type SkippedPath,
+} from '@offline-seed/chunk-engine/node';
+import {
+  isStagingFormatError,
+  type StagingDescriptor,
+  type StagingWriter,
+  type StoredSnapshot,
+  type VolumeEntry,
+  type VolumeRecovery,
+} from '@offline-seed/staging-format';
+import {
+  breakStaleLock,
+  createStagingDirectory,
+  inspectLock,
+  type LockOwner,
+  openStagingDirectory,
+} from '@offline-seed/staging-format/node';
+import { CliError } from '../errors.ts';
+import { CheckpointSink } from './checkpoint-sink.ts';
+import {
+  type BlobParameters,
+  blobParametersOf,
+  defaultBlobParameters,
+  describeBlobParameters,
+  newEncryption,
+  openCodec,
+  readDescriptorOf,
+} from './location.ts';
+import { sizeOfTree } from './source-size.ts';
+
+/** Options of {@link stageDirectory}. */
+export interface StageOptions {
+  /** Directory of the staging location; the first run creates it (missing or empty directory). */
+  staging: string;
+  /** Passphrase of the location: required to create an encrypted one and to write to it. */
+  passphrase?: string;
+  /** Create the location without encryption (blob ids are then plain SHA-256). Default false. */
+  unencrypted?: boolean;
+  /** Name of the import job the location is for; default the staging directory's name. */
+  jobName?: string;
+  /** Largest volume file when creating the location (bytes, VHD footer included); default 1 TiB. */
+  maxVolumeSize?: number;
+  /** Chunk sizes when creating the location; default 512 KiB / 1 MiB / 8 MiB. Fixed afterwards. */
+  chunker?: ChunkerOptions;
+  /** Compression when creating the location; default zstd. Fixed afterwards. */
+  compression?: Compression;
+  compressionLevel?: number;
+  /** scrypt cost when creating an encrypted location; default the chunk engine's (128 MiB). */
+  scrypt?: Partial<ScryptParams>;
+  /** Seal the open volume once the snapshot is committed, so it is ready for drives. Default true. */
+  seal?: boolean;
+  /** Stored bytes between durability checkpoints (what a kill may cost); default 256 MiB. */
+  checkpointBytes?: number;
+  /** Seal threads (0: this thread); default available cores. */
+  workers?: number;
+  /** Files read at the same time; default 4. */
+  concurrency?: number;
+  /**
+   * Break the location's lock when the process that held it has died (a killed earlier run).
+   * Default true; a lock held by a live process or another host is never broken.
+   */
+  breakStaleLock?: boolean;
+  /** Called as files are read; `bytesTotal` is known once a background size scan finishes. */
+  onProgress?: (progress: StageProgress) => void;
+  /** Stops the run: what was stored is flushed (the next run reuses it), no snapshot is committed. */
+  abortSignal?: AbortSignal;
+}
+
+/** Progress of {@link stageDirectory}. */
+export interface StageProgress extends BackupProgress {
+  /** Bytes of files done: read, or found unchanged since the parent snapshot. */
+  bytesDone: number;
+  /** Bytes of all regular files in the source, once known. */
+  bytesTotal: number | undefined;
+}
+
+/** The stats a staged snapshot records (in the descriptor and the volume's catalog). */
+export interface StagedSnapshotStats extends BackupProgress {
+  /** Absolute path of the staged directory. */
+  source: string;
+  /** Bytes of all files in the snapshot (read or unchanged). */
+  totalBytes: number;
+  /** Wall time of the run, in seconds. */
+  seconds: number;
+}
+
+/** What {@link stageDirectory} did. */
+export interface StageResult {
+  /** The committed snapshot. */
+  snapshot: StoredSnapshot;
+  stats: StagedSnapshotStats;
+  /** Paths left out (vanished, unreadable, unsupported); the snapshot is complete otherwise. */
+  skipped: SkippedPath[];
+  /** True when this run created the location. */
+  created: boolean;
+  stagingId: string;
+  /** Every volume of the location after the run. */
+  volumes: VolumeEntry[];
+  /** What opening found and repaired after an interrupted earlier run. */
+  recovery: VolumeRecovery | undefined;
+  /** Owner of a stale lock that was broken (an earlier run that was killed). */
+  brokenLock: LockOwner | undefined;
+}
+
+const defaultCheckpointBytes = 256 * 1024 * 1024;
+
+/**
+ * Backs up the directory `source` into the staging location `options.staging`: the first run
+ * creates the location and stores everything; later runs store an incremental snapshot whose
+ * parent is the latest one of the same source (unchanged files are not read again, known chunks
+ * not stored again). The run is crash-safe: what was stored before a kill or an abort is found
+ * by the next run and not stored twice; only a finished run commits a snapshot.
+ *
+ * @throws {@link CliError} `SOURCE_NOT_FOUND`, `PASSPHRASE_REQUIRED`, `STAGING_NOT_EMPTY`,
+ *   `STAGING_BAD_PARAMETERS`; `ChunkEngineError` `WRONG_PASSPHRASE`; `StagingFormatError` for a
+ *   damaged or foreign location (`STAGING_BAD_DESCRIPTOR`, `VOLUME_FOREIGN`, `STAGING_LOCKED`…);
+ *   `RangeError` for a passphrase shorter than 16 characters; `AbortError`.
+ */
+export async function stageDirectory(source: string, options: StageOptions): Promise<StageResult> {
+  if (typeof source !== 'string' || source === '')
+    throw new TypeError('"source" expected a directory path');
+  if (typeof options?.staging !== 'string' || options.staging === '')
+    throw new TypeError('"options.staging" expected a directory path');
+  const started = performance.now();
+  const sourcePath = resolve(source);
+  const staging = resolve(options.staging);
+  await checkSource(sourcePath);
+  options.abortSignal?.throwIfAborted();
+
+  const existing = await readExistingDescriptor(staging);
+  const opened = existing
+    ? await openExisting(staging, existing, options)
+    : await createLocation(staging, options);
+  const { writer, codec, parameters } = opened;
+  try {
+    const descriptor = writer.descriptor;
+    const parent = descriptor.snapshots.findLast(
+      (s) => (s.stats as { source?: unknown }).source === sourcePath,
+    );
+    const progress = progressReporter(sourcePath, options);
+    const result = await backupDirectory(sourcePath, {
+      sink: new CheckpointSink(writer, options.checkpointBytes ?? defaultCheckpointBytes),
+      codec,
+      chunker: parameters.chunker,
+      parent: parent && { rootId: parent.rootId, source: writer },
+      workers: options.workers,
+      concurrency: options.concurrency,
+      onProgress: progress,
+      abortSignal: options.abortSignal,
+    });
+    const stats: StagedSnapshotStats = {
+      ...result.stats,
+      source: sourcePath,
+      totalBytes: result.stats.bytesRead + result.stats.bytesUnchanged,
+      seconds: round((performance.now() - started) / 1000),
+    };
+    const record = createSnapshotRecord(
+      { rootId: result.rootId, stats: { ...stats } },
+      { parentId: parent?.id },
+    );
+    const snapshot = await writer.commitSnapshot(record, options);
+    if (options.seal ?? true) await writer.sealVolume();
+    return {
+      snapshot,
+      stats,
+      skipped: result.skipped,
+      created: existing === undefined,
+      stagingId: descriptor.stagingId,
+      volumes: writer.descriptor.volumes,
+      recovery: writer.recovery,
+      brokenLock: opened.brokenLock,
+    };
+  } finally {
+    // Flushes what was put (also after an abort or an error), then releases the lock.
+    await writer.close().catch(() => {});
+  }
+}
+
+interface OpenedLocation {
+  writer: StagingWriter;
+  codec: BlobCodec;
+  parameters: BlobParameters;
+  brokenLock: LockOwner | undefined;
+}
+
+async function checkSource(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory() !== true) {
+    throw new CliError(
+      'SOURCE_NOT_FOUND',
+      `${path} ${info === undefined ? 'does not exist' : 'is not a directory'}`,
+      { path },
+    );
+  }
+}
+
+/** The descriptor of the location in `dir`, or `undefined` when there is none yet. */
+async function readExistingDescriptor(dir: string): Promise<StagingDescriptor | undefined> {
+  try {
+    return await readDescriptorOf(dir);
+  } catch (error) {
+    if (!isStagingFormatError(error, 'STAGING_NOT_A_LOCATION')) throw error;
+  }
+  // No descriptor: only an empty directory (or one a crash left a lock in) becomes a location.
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const foreign = entries.filter((name) => !name.startsWith('staging.lock'));
+  if (foreign.length > 0) {
+    throw new CliError(
+      'STAGING_NOT_EMPTY',
+      `${dir} is not a staging location and not empty (${foreign.length} entries, e.g. "${foreign[0]}"): choose an empty or new directory`,
+      { path: dir },
+    );
+  }
+  return undefined;
+}
+
+async function openExisting(
+  dir: string,
+  descriptor: StagingDescriptor,
+  options: StageOptions,
+): Promise<OpenedLocation> {
+  // Unlock before taking the lock: a wrong passphrase changes nothing, not even recovery.
+  const codec = await openCodec(descriptor, dir, options.passphrase);
+  const parameters = blobParametersOf(descriptor, dir);
+  const { value: writer, brokenLock } = await lockedRetryingStale(dir, options, () =>
+    openStagingDirectory(dir, options),
+  );
+  return { writer, codec, parameters, brokenLock };
+}
+
+async function createLocation(dir: string, options: StageOptions): Promise<OpenedLocation> {
+  const parameters: BlobParameters = {
+    ...defaultBlobParameters(),
+    ...(options.compression === undefined ? {} : { compression: options.compression }),
+    compressionLevel: options.compressionLevel,
+  };
+  if (options.chunker) parameters.chunker = new FastCdc(options.chunker).params;
+  let encryption: Awaited<ReturnType<typeof newEncryption>> | undefined;
+  if (options.unencrypted !== true) {
+    if (options.passphrase === undefined) {
+      throw new CliError(
+        'PASSPHRASE_REQUIRED',
+        `creating the staging location ${dir} needs a passphrase (or ask for no encryption explicitly)`,
+        { path: dir },
+      );
+    }
+    encryption = await newEncryption(options.passphrase, options.scrypt);
+  }
+  const codec = new BlobCodec({
+    keys: encryption?.keys,
+    compression: parameters.compression,
+    compressionLevel: parameters.compressionLevel,
+  });
+  const { value: writer, brokenLock } = await lockedRetryingStale(dir, options, () =>
+    createStagingDirectory(dir, {
+      job: { jobName: options.jobName ?? basename(dir) },
+      crypto: encryption?.crypto ?? null,
+      chunker: describeBlobParameters({ ...parameters, compression: codec.compression }),
+      maxVolumeSize: options.maxVolumeSize,
+    }),
+  );
+  return { writer, codec, parameters, brokenLock };
+}
+
+/** Runs `open`; when the lock is held by a dead process (a killed run), breaks it and retries once. */
+async function lockedRetryingStale<T>(
+  dir: string,
+  options: StageOptions,
+  open: () => Promise<T>,
+): Promise<{ value: T; brokenLock: LockOwner | undefined }> {
+  try {
+    return { value: await open(), brokenLock: undefined };
+  } catch (error) {
+    if (options.breakStaleLock === false || !isStagingFormatError(error, 'STAGING_LOCKED'))
+      throw error;
+    if ((await inspectLock(dir))?.stale !== true) throw error;
+    const owner = await breakStaleLock(dir);
+    return { value: await open(), brokenLock: owner };
+  }
+}
+
+/** Turns the engine's counters into byte progress, with the source's total once scanned. */
+function progressReporter(
+  source: string,
+  options: StageOptions,
+): ((progress: BackupProgress) => void) | undefined {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return undefined;
+  let bytesTotal: number | undefined;
+  sizeOfTree(source, options.abortSignal).then(
+    (total) => {
+      bytesTotal = total;
+    },
+    () => {},
+  );
+  return (progress) =>
+    onProgress({
+      ...progress,
+      bytesDone: progress.bytesRead + progress.bytesUnchanged,
+      // Files may grow while the run reads them: never report more done than total.
+      bytesTotal:
+        bytesTotal === undefined
+          ? undefined
+          : Math.max(bytesTotal, progress.bytesRead + progress.bytesUnchanged),
+    });
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
