@@ -1,4 +1,4 @@
-import { ascii, bytes, struct, u8, u16, u32, u64, vhdChecksum } from './struct.ts';
+import { ascii, bytes, encodeChecksummed, struct, u8, u16, u32, u64 } from './struct.ts';
 
 export const SECTOR_SIZE = 512;
 export const FOOTER_SIZE = 512;
@@ -92,12 +92,7 @@ export function vhdTimestamp(date: Date = new Date()): number {
 
 /** Encodes `fields` with a freshly computed checksum (the given `checksum` is ignored). */
 export function encodeFooter(fields: FooterFields): Uint8Array {
-  const out = footerStruct.encode({ ...fields, checksum: 0 });
-  new DataView(out.buffer).setUint32(
-    FOOTER_CHECKSUM_OFFSET,
-    vhdChecksum(out, FOOTER_CHECKSUM_OFFSET),
-  );
-  return out;
+  return encodeChecksummed(footerStruct, fields);
 }
 
 export interface NewFooterOptions {

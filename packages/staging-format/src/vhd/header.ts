@@ -1,5 +1,5 @@
 import { SECTOR_SIZE } from './footer.ts';
-import { ascii, bytes, struct, u32, u64, vhdChecksum } from './struct.ts';
+import { ascii, bytes, encodeChecksummed, struct, u32, u64 } from './struct.ts';
 
 export const HEADER_SIZE = 1024;
 export const HEADER_COOKIE = 'cxsparse';
@@ -143,12 +143,7 @@ function trimNul(text: string): string {
 
 /** Encodes `fields` with a freshly computed checksum (the given `checksum` is ignored). */
 export function encodeHeader(fields: HeaderFields): Uint8Array {
-  const out = headerStruct.encode({ ...fields, checksum: 0 });
-  new DataView(out.buffer).setUint32(
-    HEADER_CHECKSUM_OFFSET,
-    vhdChecksum(out, HEADER_CHECKSUM_OFFSET),
-  );
-  return out;
+  return encodeChecksummed(headerStruct, fields);
 }
 
 /** Bytes of the sector bitmap in front of each block's data, rounded up to whole sectors. */

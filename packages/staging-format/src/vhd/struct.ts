@@ -9,7 +9,7 @@ export interface Field<V> {
   write(view: DataView, bytes: Uint8Array, value: V): void;
 }
 
-type Values<F> = { [K in keyof F]: F[K] extends Field<infer V> ? V : never };
+export type Values<F> = { [K in keyof F]: F[K] extends Field<infer V> ? V : never };
 
 export interface Struct<F extends Record<string, Field<unknown>>> {
   readonly size: number;
@@ -108,4 +108,17 @@ export function vhdChecksum(data: Uint8Array, checksumOffset: number): number {
     if (i < checksumOffset || i >= checksumOffset + 4) sum = (sum + data[i]!) >>> 0;
   }
   return ~sum >>> 0;
+}
+
+/**
+ * Encodes `values` (their `checksum` ignored) and stores the VHD checksum of the result in the
+ * 4-byte field at `checksumOffset`: how footers and dynamic headers are written.
+ */
+export function encodeChecksummed<
+  F extends Record<string, Field<unknown>> & { checksum: Field<number> },
+>(layout: Struct<F>, values: Values<F>): Uint8Array {
+  const out = layout.encode({ ...values, checksum: 0 });
+  const at = layout.fields.checksum.offset;
+  new DataView(out.buffer).setUint32(at, vhdChecksum(out, at));
+  return out;
 }
