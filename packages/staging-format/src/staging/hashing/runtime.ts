@@ -5,7 +5,7 @@ import type * as NodeZlib from 'node:zlib';
  * Node built-ins when the runtime has them (Node, and runtimes that emulate `process`), looked up at
  * run time so that this module loads in browsers too.
  */
-function builtin<T>(name: string): T | undefined {
+export function builtin<T>(name: string): T | undefined {
   const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
     .process;
   return process?.getBuiltinModule?.(name) as T | undefined;

@@ -6,7 +6,7 @@ import { decodeSuperblock } from '../format/superblock.ts';
 import { corruptVolumeError, findSyncMarkAfter, scanRecords } from '../reader/scan.ts';
 import { VolumeReader } from '../reader/volume-reader.ts';
 import type { LocationStore } from '../store/store.ts';
-import { TransferHasher } from '../writer/transfer-hasher.ts';
+import { TransferHasher, type TransferRange } from '../writer/transfer-hasher.ts';
 import { VolumeWriter } from '../writer/volume-writer.ts';
 
 /** What opening a location found in its open volume after a crash. */
@@ -30,7 +30,7 @@ export type RecoveredVolume =
       outcome: 'sealed';
       reader: VolumeReader;
       size: number;
-      transferRanges: TransferHasher['ranges'];
+      transferRanges: TransferRange[];
       report: VolumeRecovery;
     };
 
@@ -76,7 +76,7 @@ export async function recoverOpenVolume(
       outcome: 'sealed',
       reader: sealed,
       size,
-      transferRanges: hasher.end(),
+      transferRanges: await hasher.end(),
       report: report('sealed', sealed.recordCount, 0),
     };
   }

@@ -22,9 +22,9 @@ import type { VolumeFile } from '../store/store.ts';
 import { BlockHasher } from './block-hasher.ts';
 import { TransferHasher, type TransferRange } from './transfer-hasher.ts';
 
-/** Blobs below this size are copied into the write batch; larger ones are written from the caller's buffer. */
+/** Blobs below this size are copied into a batch; larger ones are written from the caller's buffer. */
 const COPY_BELOW = 64 * 1024;
-/** Batched small records are written once this many bytes are pending. */
+/** A batch of small records is written once this many bytes are pending. */
 const WRITE_BATCH = 1 * MiB;
 /** A sync mark: a record header plus the mark's own offset. */
 export const SYNC_MARK_SIZE = RECORD_HEADER_SIZE + 8;
@@ -56,8 +56,10 @@ export function sealedSize(recordsEnd: number, entryCount: number, catalogLength
 
 /**
  * Appends records to one volume and seals it. Every byte is hashed as it is written (SHA-256 per
- * 2 MiB block, MD5 per transfer range), so sealing only appends the closing sections. Not safe for
- * concurrent calls: the staging writer serialises them.
+ * 2 MiB block, MD5 per transfer range, the latter in a worker thread), while the write is in
+ * flight, so sealing only appends the closing sections. `append` returns once the caller's bytes
+ * are written (small blobs are copied and batched), so callers may reuse their buffers. Not safe
+ * for concurrent calls: the staging writer serialises them.
  */
 export class VolumeWriter {
   readonly identity: VolumeIdentity;
@@ -96,8 +98,7 @@ export class VolumeWriter {
   ) {
     const writer = new VolumeWriter(file, path, identity, []);
     writer.#queue(encodeSuperblock({ ...identity, createdAtMs }));
-    await writer.#writePending();
-    await writer.#guard(() => file.sync());
+    await writer.#sync();
     return writer;
   }
 
@@ -165,8 +166,9 @@ export class VolumeWriter {
     this.#queue(blob.bytes.length < COPY_BELOW ? blob.bytes.slice() : blob.bytes);
     this.#entries.push(entry);
     this.#marked = false;
-    if (this.#pendingBytes >= WRITE_BATCH || blob.bytes.length >= COPY_BELOW)
+    if (this.#pendingBytes >= WRITE_BATCH || blob.bytes.length >= COPY_BELOW) {
       await this.#writePending();
+    }
     return entry;
   }
 
@@ -179,8 +181,7 @@ export class VolumeWriter {
       this.#queue(encodeRecordHeader(RecordType.syncMark, NO_ID, 0, mark));
       this.#queue(mark);
     }
-    await this.#writePending();
-    await this.#guard(() => this.#file.sync());
+    await this.#sync();
     this.#marked = true;
   }
 
@@ -224,13 +225,13 @@ export class VolumeWriter {
     }
     this.#transfer.skipZeros(padding);
     await this.#appendNow([trailer, footer], { blocks: false });
-    await this.#guard(() => this.#file.sync());
+    await this.#sync();
     this.#sealed = true;
     return {
       size: this.#end,
       recordCount: this.#entries.length,
       sealedAtMs,
-      transferRanges: this.#transfer.end(),
+      transferRanges: await this.#transfer.end(),
     };
   }
 
@@ -245,6 +246,7 @@ export class VolumeWriter {
   }
 
   async close(): Promise<void> {
+    this.#transfer.close();
     await this.#file.close();
   }
 
@@ -276,6 +278,12 @@ export class VolumeWriter {
       if (feed.transfer !== false) this.#transfer.push(chunk);
     }
     await writing;
+  }
+
+  /** Writes what is batched and makes everything durable. */
+  async #sync(): Promise<void> {
+    await this.#writePending();
+    await this.#guard(() => this.#file.sync());
   }
 
   /** Runs a file operation; a failure leaves the volume unusable until recovery. */
