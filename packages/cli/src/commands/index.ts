@@ -2,14 +2,18 @@ import type { Command } from '../command.ts';
 import { chunkCommand } from './chunk.ts';
 import { planned } from './planned.ts';
 import { policyCommand } from './policy.ts';
+import { restoreCommand } from './restore.ts';
+import { snapshotsCommand } from './snapshots.ts';
+import { stageCommand } from './stage.ts';
+import { verifyCommand } from './verify.ts';
 import { vhdCommand } from './vhd.ts';
 
 /** The command tree of `offline-seed`, in the order of the offline-seeding flow. */
 export const commands: readonly Command[] = [
-  planned('stage', 'Back up a directory into a staging location (full, then incremental)'),
-  planned('snapshots', 'List the snapshots of a staging location'),
-  planned('restore', 'Restore a snapshot, or part of it, from a staging location'),
-  planned('verify', 'Check every block and blob of a staging location'),
+  stageCommand,
+  snapshotsCommand,
+  restoreCommand,
+  verifyCommand,
   planned('prep', 'Copy staging volumes onto drives and write their manifests'),
   planned('verify-drive', 'Check a prepared drive against its manifest'),
   planned('job', 'Create and track Azure Import/Export jobs'),

@@ -1,5 +1,4 @@
 // Offline seeding of a directory: the chunk engine writing into a staging location, and back.
-export type { BlobParameters } from './location.ts';
 export {
   type RestoreStagedOptions,
   type RestoreStagedProgress,
