@@ -240,6 +240,59 @@ describe('FastCdc properties', () => {
     );
   });
 
+  it('gives the same chunks when a reader fills reserve()d views, mixed with push()', () => {
+    fc.assert(
+      fc.property(
+        sizes,
+        data,
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 1, max: 9000 }),
+            fc.integer({ min: 0, max: 9000 }),
+            fc.boolean(),
+          ),
+          { minLength: 1 },
+        ),
+        (size, bytes, steps) => {
+          const whole = [...new FastCdc(size).cuts(bytes)].map(({ offset, length }) => ({
+            offset,
+            length,
+          }));
+          const chunker = new StreamingChunker(size);
+          const chunks: Array<{ offset: number; length: number; data: Uint8Array }> = [];
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const [want, filled, usePush] = steps[i % steps.length]!;
+            if (usePush) {
+              chunks.push(...chunker.push(bytes.subarray(at, at + want)));
+              at += Math.min(want, bytes.length - at);
+            } else {
+              const view = chunker.reserve(want);
+              const n = Math.min(filled, want, bytes.length - at);
+              view.set(bytes.subarray(at, at + n));
+              view.fill(0xee, n); // scribbles past what is committed must not leak into chunks
+              chunks.push(...chunker.commit(n));
+              at += n;
+            }
+          }
+          chunks.push(...chunker.commit(0, true));
+          expect(chunks.map(({ offset, length }) => ({ offset, length }))).toEqual(whole);
+          // Views handed out earlier are never overwritten by later reads.
+          for (const chunk of chunks)
+            expect(chunk.data).toEqual(bytes.subarray(chunk.offset, chunk.offset + chunk.length));
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('refuses to commit more than was reserved', () => {
+    const chunker = new StreamingChunker({ minSize: 64, avgSize: 256, maxSize: 1024 });
+    chunker.reserve(10);
+    expect(() => chunker.commit(11)).toThrow(RangeError);
+    expect(() => chunker.reserve(-1)).toThrow(RangeError);
+  });
+
   it('streams the crate vectors byte-identically even in 1000-byte pieces', () => {
     const chunker = new StreamingChunker({ minSize: 4096, avgSize: 16384, maxSize: 65535 });
     const lengths: number[] = [];
@@ -248,7 +301,7 @@ describe('FastCdc properties', () => {
     }
     for (const c of chunker.push(new Uint8Array(0), true)) lengths.push(c.length);
     expect(lengths).toEqual([21325, 17140, 28084, 18217, 24700]);
-    expect(() => chunker.push(new Uint8Array(1))).toThrow(/after the final piece/);
+    expect(() => chunker.push(new Uint8Array(1))).toThrow(/already had its final piece/);
   });
 
   it('yields nothing for an empty stream and stops when aborted', async () => {

@@ -6,7 +6,8 @@ import { type Chunk, type ChunkerOptions, FastCdc } from './fastcdc.ts';
  *
  * Zero-copy where it can be: a chunk's `data` is a view either into a pushed piece (do not reuse
  * a piece's buffer while its chunks are in use) or into an internal buffer the chunker never
- * writes to again. Bytes that straddle pieces are copied once.
+ * writes to again. Bytes that straddle pieces are copied once; {@link reserve} and
+ * {@link commit} let a reader fill the internal buffer directly and skip even that copy.
  *
  * @example
  * ```ts
@@ -23,6 +24,8 @@ export class StreamingChunker {
   /** Stream offset of `#buffer[#start]`. */
   #offset = 0;
   #finished = false;
+  /** Bytes handed out by `reserve` and not yet committed. */
+  #reserved = 0;
 
   constructor(options: ChunkerOptions | FastCdc = {}) {
     this.cdc = options instanceof FastCdc ? options : new FastCdc(options);
@@ -38,10 +41,11 @@ export class StreamingChunker {
    * piece (it may be empty) to flush the tail.
    */
   push(data: Uint8Array, final = false): Chunk[] {
-    if (this.#finished) throw new Error('push() after the final piece');
+    this.#checkOpen();
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`"data" expected Uint8Array, got ${typeof data}`);
     }
+    this.#reserved = 0;
     const chunks: Chunk[] = [];
     const { maxSize } = this.cdc.params;
     let input = data;
@@ -53,7 +57,46 @@ export class StreamingChunker {
       }
       input = input.subarray(position);
     }
-    if (input.length > 0) this.#append(input);
+    if (input.length > 0) {
+      this.#makeRoom(input.length);
+      this.#buffer.set(input, this.#end);
+      this.#end += input.length;
+    }
+    return this.#drain(final, chunks);
+  }
+
+  /**
+   * A writable view of `length` bytes right after the pending data, to read into without a copy
+   * (`handle.read(chunker.reserve(n))`); then {@link commit} how many bytes were filled. The view
+   * is only valid until the next `commit`, `push` or `reserve`.
+   */
+  reserve(length: number): Uint8Array {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new RangeError(`"length" expected a non-negative integer, got ${length}`);
+    }
+    this.#makeRoom(length);
+    this.#reserved = length;
+    return this.#buffer.subarray(this.#end, this.#end + length);
+  }
+
+  /** Takes `length` bytes written into the last {@link reserve}d view; returns the chunks now certain. */
+  commit(length: number, final = false): Chunk[] {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.#reserved) {
+      throw new RangeError(`"length" expected an integer in [0, ${this.#reserved}], got ${length}`);
+    }
+    this.#reserved = 0;
+    this.#end += length;
+    return this.#drain(final, []);
+  }
+
+  #checkOpen(): void {
+    if (this.#finished) throw new Error('the chunker already had its final piece');
+  }
+
+  #drain(final: boolean, chunks: Chunk[]): Chunk[] {
+    const { maxSize } = this.cdc.params;
     while (this.#end - this.#start >= maxSize || (final && this.#start < this.#end)) {
       this.#start += this.#emit(this.#buffer, this.#start, this.#end, chunks);
     }
@@ -76,20 +119,18 @@ export class StreamingChunker {
     return length;
   }
 
-  #append(input: Uint8Array): void {
-    if (this.#end + input.length > this.#buffer.length) {
-      // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
-      const pending = this.#buffer.subarray(this.#start, this.#end);
-      const fresh = new Uint8Array(
-        Math.max(pending.length + input.length, this.cdc.params.maxSize * 2),
-      );
-      fresh.set(pending);
-      this.#buffer = fresh;
-      this.#start = 0;
-      this.#end = pending.length;
-    }
-    this.#buffer.set(input, this.#end);
-    this.#end += input.length;
+  /** Makes room for `length` more bytes after the pending ones. */
+  #makeRoom(length: number): void {
+    if (this.#end + length <= this.#buffer.length) return;
+    // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
+    // Room for a few more pieces of this size, so the pending tail is copied rarely.
+    const pending = this.#buffer.subarray(this.#start, this.#end);
+    const room = Math.max(length, Math.min(4 * length, 4 * this.cdc.params.maxSize));
+    const fresh = new Uint8Array(pending.length + room);
+    fresh.set(pending);
+    this.#buffer = fresh;
+    this.#start = 0;
+    this.#end = pending.length;
   }
 }
 

@@ -37,7 +37,7 @@ export interface BackupOptions {
   rereadUnchanged?: boolean;
   /** Seal threads; 0 seals on this thread. Default: available cores. */
   workers?: number;
-  /** Files read at the same time; default 4. */
+  /** Files read at the same time; default 8. */
   concurrency?: number;
   /** Called as files are read and blobs stored. */
   onProgress?: (progress: BackupProgress) => void;
@@ -119,8 +119,14 @@ export async function backupDirectory(root: string, options: BackupOptions): Pro
 }
 
 const readSize = 8 * 1024 * 1024;
-/** Plaintext bytes of one file in flight to the sealers before its reader waits. */
-const maxFileBytesInFlight = 32 * 1024 * 1024;
+/**
+ * Bytes read but not yet sealed and stored, across all files: the memory bound of a run. Files
+ * hold a read slot only while reading, so small files keep the sealers busy instead of waiting
+ * for each other's seals (with slots held until stored, workers idled a third of the time).
+ */
+const maxBytesInFlight = 128 * 1024 * 1024;
+/** Chunk writes of one file awaited in order; bounds the per-file bookkeeping of huge files. */
+const maxWritesPerFile = 256;
 
 class BackupRun {
   readonly writer: BlobWriter;
@@ -129,6 +135,7 @@ class BackupRun {
   readonly #options: BackupOptions;
   readonly #cdc: FastCdc;
   readonly #slots: Semaphore;
+  readonly #budget = new Semaphore(maxBytesInFlight);
   readonly #hardLinks = new Map<
     string,
     { path: string; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }
@@ -146,7 +153,7 @@ class BackupRun {
     this.#options = options;
     this.writer = writer;
     this.#cdc = new FastCdc(options.chunker);
-    this.#slots = new Semaphore(options.concurrency ?? 4);
+    this.#slots = new Semaphore(options.concurrency ?? 8);
     this.parentReader = options.parent
       ? new CatalogReader(options.parent.source, options.codec)
       : undefined;
@@ -260,8 +267,12 @@ class BackupRun {
           await queue[queue.length - 1];
         } else {
           await this.#slots.acquire();
-          const task = this.#leaf(name, childFsPath, childPath, before).finally(() =>
-            this.#slots.release(),
+          const task = this.#leaf(
+            name,
+            childFsPath,
+            childPath,
+            before,
+            once(() => this.#slots.release()),
           );
           task.catch(() => {}); // awaited in order by drain(); this only marks it handled early
           queue.push(task);
@@ -292,11 +303,13 @@ class BackupRun {
     }
   }
 
+  /** Stores a non-directory entry; calls `doneReading` as soon as it no longer reads the file. */
   async #leaf(
     name: string,
     fsPath: string,
     path: string,
     before: CatalogEntry | undefined,
+    doneReading: () => void,
   ): Promise<CatalogEntry | undefined> {
     try {
       const stat = await fs.lstat(fsPath, { bigint: true });
@@ -337,7 +350,7 @@ class BackupRun {
         this.#counts.unchangedFiles++;
         this.#counts.bytesUnchanged += entry.size;
       } else {
-        const read = await this.#readFile(fsPath, entry.size);
+        const read = await this.#readFile(fsPath, entry.size, doneReading);
         refs = read.refs;
         entry.size = read.size;
       }
@@ -347,50 +360,60 @@ class BackupRun {
       return { ...entry, ...refs };
     } catch (error) {
       return this.#skipOrThrow(path, error);
+    } finally {
+      doneReading();
     }
   }
 
   async #readFile(
     fsPath: string,
     expectedSize: number,
+    doneReading: () => void,
   ): Promise<{ size: number; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }> {
     const handle = await fs.open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     const refs = new ChunkRefs(this.writeTree);
-    const inFlight: Array<{ bytes: number; write: Promise<{ id: Uint8Array }> }> = [];
-    let bytesInFlight = 0;
-    const settleOldest = async () => {
-      const { bytes, write } = inFlight.shift()!;
-      bytesInFlight -= bytes;
-      await refs.push(toHex((await write).id));
-    };
+    const writes: Array<Promise<{ id: Uint8Array }>> = [];
+    const settleOldest = async () => refs.push(toHex((await writes.shift()!).id));
+    const chunker = new StreamingChunker(this.#cdc);
+    let open = true;
     try {
-      const chunker = new StreamingChunker(this.#cdc);
       let size = 0;
       for (let done = false; !done; ) {
         this.#options.abortSignal?.throwIfAborted();
-        // A fresh buffer per read: the chunks pushed out are views into it (no copy).
-        const buffer = new Uint8Array(
-          Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024)),
-        );
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+        // Read straight into the chunker's buffer; the chunks it returns are views into it.
+        const length = Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024));
+        await this.#budget.acquire(length);
+        const { bytesRead } = await handle
+          .read(chunker.reserve(length), 0, length, size)
+          .catch((error) => {
+            this.#budget.release(length);
+            throw error;
+          });
+        this.#budget.release(length - bytesRead);
         size += bytesRead;
         this.#counts.bytesRead += bytesRead;
         // A short read of a regular file means end of file.
-        done = bytesRead < buffer.length;
-        for (const chunk of chunker.push(buffer.subarray(0, bytesRead), done)) {
+        done = bytesRead < length;
+        for (const chunk of chunker.commit(bytesRead, done)) {
           const write = this.#store('data', chunk.data);
-          write.catch(() => {});
-          inFlight.push({ bytes: chunk.length, write });
-          bytesInFlight += chunk.length;
-          while (bytesInFlight > maxFileBytesInFlight) await settleOldest();
+          write.then(
+            () => this.#budget.release(chunk.length),
+            () => this.#budget.release(chunk.length),
+          );
+          writes.push(write);
+          if (writes.length > maxWritesPerFile) await settleOldest();
         }
         this.#report();
       }
-      while (inFlight.length > 0) await settleOldest();
+      open = false;
+      await handle.close();
+      doneReading();
+      while (writes.length > 0) await settleOldest();
       return { size, refs: await refs.finish() };
     } finally {
-      await Promise.allSettled(inFlight.map((item) => item.write));
-      await handle.close();
+      this.#budget.release(chunker.pendingBytes);
+      await Promise.allSettled(writes);
+      if (open) await handle.close();
     }
   }
 }
@@ -436,28 +459,52 @@ function isFileSystemError(error: unknown): boolean {
   return fileSystemErrorCodes.has((error as NodeJS.ErrnoException)?.code ?? '');
 }
 
-/** Counting semaphore for the files read at once. */
+/** Calls `fn` the first time only. */
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (!called) {
+      called = true;
+      fn();
+    }
+  };
+}
+
+/**
+ * Counting semaphore (file slots, bytes in flight). A request larger than the whole count is
+ * granted when nothing else is held, so it cannot wait forever.
+ */
 class Semaphore {
+  readonly #count: number;
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Array<{ amount: number; grant: () => void }> = [];
 
   constructor(count: number) {
-    if (!Number.isInteger(count) || count < 1)
+    if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`"concurrency" expected a positive integer, got ${count}`);
+    }
+    this.#count = count;
     this.#free = count;
   }
 
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
+  async acquire(amount = 1): Promise<void> {
+    if (this.#waiting.length === 0 && this.#fits(amount)) {
+      this.#free -= amount;
       return;
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    await new Promise<void>((grant) => this.#waiting.push({ amount, grant }));
   }
 
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
+  release(amount = 1): void {
+    this.#free += amount;
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.amount)) {
+      const next = this.#waiting.shift()!;
+      this.#free -= next.amount;
+      next.grant();
+    }
+  }
+
+  #fits(amount: number): boolean {
+    return amount <= this.#free || this.#free === this.#count;
   }
 }
