@@ -15,6 +15,8 @@ interface Planned {
   time: string;
   zone: string;
   tags: string[];
+  /** Most snapshots come from one host; some from a second, so restic groups them. */
+  host?: string;
 }
 
 /** Deterministic pseudo-random numbers, so the golden file is stable across runs. */
@@ -67,7 +69,8 @@ function plannedSnapshots(): Planned[] {
       .toISOString()
       .replace('T', ' ')
       .slice(0, 19);
-    planned.push({ time, zone: 'UTC', tags: tagChoices[Math.floor(rng.next().value! * 5)]! });
+    const tags = tagChoices[Math.floor(rng.next().value! * 5)]!;
+    planned.push({ time, zone: 'UTC', tags, ...(i % 4 === 0 ? { host: 'second' } : {}) });
   }
   return planned;
 }
@@ -123,32 +126,43 @@ try {
   mkdirSync(join(work, 'data'));
   writeFileSync(join(work, 'data', 'file'), 'golden');
   restic(['init', '--quiet']);
-  for (const { time, zone, tags } of plannedSnapshots()) {
+  for (const { time, zone, tags, host = 'golden' } of plannedSnapshots()) {
     const tagArgs = tags.length ? ['--tag', tags.join(',')] : [];
-    restic(['backup', '--quiet', '--host', 'golden', '--time', time, ...tagArgs, 'data'], zone);
+    restic(['backup', '--quiet', '--host', host, '--time', time, ...tagArgs, 'data'], zone);
   }
   const listed = JSON.parse(restic(['snapshots', '--json'])) as Array<{
     id: string;
     time: string;
+    hostname: string;
     tags?: string[];
   }>;
-  const snapshots = listed.map(({ id, time, tags }) => ({ id, time, ...(tags ? { tags } : {}) }));
+  // Every snapshot has the same (temporary) path: record it as /data.
+  const snapshots = listed.map(({ id, time, hostname, tags }) => ({
+    id,
+    time,
+    hostname,
+    paths: ['/data'],
+    ...(tags ? { tags } : {}),
+  }));
   const results = cases.map(({ args, rules }) => {
-    const [group] = JSON.parse(restic(['forget', '--dry-run', '--json', ...args])) as Array<{
+    // One entry per group (host and paths); flattened here, group by group.
+    const groups = JSON.parse(restic(['forget', '--dry-run', '--json', ...args])) as Array<{
       keep: Array<{ id: string }> | null;
       remove: Array<{ id: string }> | null;
-      reasons: Array<{ snapshot: { time: string }; matches: string[]; counters: object }> | null;
+      reasons: Array<{ matches: string[]; counters: object }> | null;
     }>;
     return {
       args,
       rules,
-      keep: (group?.keep ?? []).map((s) => s.id),
-      remove: (group?.remove ?? []).map((s) => s.id),
-      reasons: (group?.reasons ?? []).map((r, i) => ({
-        id: group!.keep![i]!.id,
-        matches: r.matches,
-        counters: r.counters,
-      })),
+      keep: groups.flatMap((group) => (group.keep ?? []).map((s) => s.id)),
+      remove: groups.flatMap((group) => (group.remove ?? []).map((s) => s.id)),
+      reasons: groups.flatMap((group) =>
+        (group.reasons ?? []).map((r, i) => ({
+          id: group.keep![i]!.id,
+          matches: r.matches,
+          counters: r.counters,
+        })),
+      ),
     };
   });
   const version = restic(['version']).trim();
