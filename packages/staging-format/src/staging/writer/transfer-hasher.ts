@@ -123,9 +123,13 @@ export class TransferHasher {
   readonly #md5: Md5Backend;
   #lastClosedEnd = 0;
 
-  constructor(startOffset = 0) {
-    this.#finder = new NonZeroRangeFinder({ startOffset });
-    this.#md5 = workerThreads === undefined ? inlineBackend() : workerBackend(workerThreads);
+  /** `inThread` forces hashing in this thread even where workers exist (tests compare both). */
+  constructor(options: { startOffset?: number; inThread?: boolean } = {}) {
+    this.#finder = new NonZeroRangeFinder({ startOffset: options.startOffset ?? 0 });
+    this.#md5 =
+      workerThreads === undefined || options.inThread === true
+        ? inlineBackend()
+        : workerBackend(workerThreads);
   }
 
   get position(): number {
