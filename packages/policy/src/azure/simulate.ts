@@ -47,20 +47,14 @@ export interface RecoveryPoint {
  */
 export function expandSchedule(policy: BackupPolicy, options: ExpandOptions): Generator<Date> {
   // Check eagerly, so bad input throws here rather than at the first iteration.
-  const runs = scheduledRuns(compilePolicy(policy, options.timeZone), checkedRange(options));
+  const days = scheduleDays(compilePolicy(policy, options.timeZone), checkedRange(options));
   return (function* () {
-    for (const run of runs) yield new Date(run.instant);
+    for (const day of days) for (const instant of day.instants) yield new Date(instant);
   })();
 }
 
 /** Longest range simulated at once (200 years): bounds the work and memory a call can take. */
 const MAX_RANGE_DAYS = 200 * 366;
-
-interface Run {
-  instant: number;
-  wall: number;
-  tags: Tier[];
-}
 
 /** The range as epoch milliseconds, checked. */
 function checkedRange({ from, to }: TimeRange): { start: number; end: number } {
@@ -72,11 +66,22 @@ function checkedRange({ from, to }: TimeRange): { start: number; end: number } {
   return { start, end };
 }
 
-function* scheduledRuns(
+/** The runs of one schedule day that fall in the range. Reused from day to day. */
+interface DayRuns {
+  instants: number[];
+  walls: number[];
+  /** Wall time of the day's last scheduled run (in range or not): hourly tiers keep it. */
+  lastWall: number;
+  /** Tiers whose day rule matches this day. */
+  tiers: readonly CompiledTier[];
+}
+
+function* scheduleDays(
   compiled: CompiledPolicy,
   { start, end }: { start: number; end: number },
-): Generator<Run> {
+): Generator<DayRuns> {
   const { zone } = compiled;
+  const batch: DayRuns = { instants: [], walls: [], lastWall: 0, tiers: [] };
   // Hourly windows may cross midnight, so the day before `from` can still have runs in range.
   const lastDay = dayNumber(zone.toWall(end)) + 1;
   let previous = Number.NEGATIVE_INFINITY;
@@ -84,27 +89,21 @@ function* scheduledRuns(
     const dayWall = day * MS_PER_DAY;
     const runs = runsOfDay(compiled, dayWall);
     if (runs.length === 0) continue;
-    const tiersOfDay = compiled.tiers.filter((tier) => tier.onDay(dayWall));
-    for (let index = 0; index < runs.length; index++) {
-      const wall = runs[index]!;
+    batch.instants.length = 0;
+    batch.walls.length = 0;
+    for (const wall of runs) {
       const instant = zone.toInstant(wall);
       // A run moved out of a skipped hour can land on the next run: it runs once.
       if (instant <= previous || instant < start || instant >= end) continue;
       previous = instant;
-      yield { instant, wall, tags: tagsOf(tiersOfDay, wall, index === runs.length - 1) };
+      batch.instants.push(instant);
+      batch.walls.push(wall);
     }
+    if (batch.instants.length === 0) continue;
+    batch.lastWall = runs[runs.length - 1]!;
+    batch.tiers = compiled.tiers.filter((tier) => tier.onDay(dayWall));
+    yield batch;
   }
-}
-
-/** The tiers (already matched to the run's day) whose retention times include the run. */
-function tagsOf(tiersOfDay: readonly CompiledTier[], wall: number, last: boolean): Tier[] {
-  const tags: Tier[] = [];
-  const time = timeOfDay(wall);
-  for (const tier of tiersOfDay) {
-    if (tier.times === 'all' || (tier.times === 'last' ? last : tier.times.has(time)))
-      tags.push(tier.tier);
-  }
-  return tags;
 }
 
 function checkedTime(date: Date, name: string): number {
@@ -130,20 +129,30 @@ export function simulateRecoveryPoints(
 ): RecoveryPoint[] {
   const compiled = compilePolicy(policy, options.timeZone);
   const range = checkedRange(options);
-  const durations = new Map(compiled.tiers.map((tier) => [tier.tier, tier.duration]));
   const points: RecoveryPoint[] = [];
-  for (const run of scheduledRuns(compiled, range)) {
-    if (run.tags.length === 0) continue;
-    let expiry = Number.NEGATIVE_INFINITY;
-    let rule: Tier = run.tags[0]!;
-    for (const tag of run.tags) {
-      const tierExpiry = compiled.zone.toInstant(addDuration(run.wall, durations.get(tag)!));
-      if (tierExpiry >= expiry) {
-        expiry = tierExpiry;
-        rule = tag;
+  for (const day of scheduleDays(compiled, range)) {
+    for (let i = 0; i < day.instants.length; i++) {
+      const wall = day.walls[i]!;
+      const time = timeOfDay(wall);
+      const tags: Tier[] = [];
+      let expiry = Number.NEGATIVE_INFINITY;
+      let rule: Tier | undefined;
+      for (const tier of day.tiers) {
+        const kept =
+          tier.times === 'all' ||
+          (tier.times === 'last' ? wall === day.lastWall : tier.times.has(time));
+        if (!kept) continue;
+        tags.push(tier.tier);
+        const tierExpiry = compiled.zone.toInstant(addDuration(wall, tier.duration));
+        // Tiers come finest first, so on a tie the coarser one becomes the rule.
+        if (tierExpiry >= expiry) {
+          expiry = tierExpiry;
+          rule = tier.tier;
+        }
       }
+      if (rule === undefined) continue;
+      points.push({ time: new Date(day.instants[i]!), tags, expiry: new Date(expiry), rule });
     }
-    points.push({ time: new Date(run.instant), tags: run.tags, expiry: new Date(expiry), rule });
   }
   return points;
 }
