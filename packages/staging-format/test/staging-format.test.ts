@@ -410,8 +410,11 @@ describe('TransferHasher', () => {
           const hasher = new TransferHasher({ inThread });
           let at = 0;
           for (let i = 0; at < bytes.length; i++) {
-            const length = cuts[i % cuts.length]!;
-            hasher.push(bytes.subarray(at, at + length));
+            const length = Math.min(cuts[i % cuts.length]!, bytes.length - at);
+            const piece = bytes.subarray(at, at + length);
+            // Zero pieces are skipped rather than pushed half of the time, as sealing does with padding.
+            if (i % 2 === 1 && piece.every((b) => b === 0)) hasher.skipZeros(length);
+            else hasher.push(piece);
             at += length;
           }
           expect(await hasher.end()).toEqual(expected);

@@ -28,6 +28,11 @@ export {
 export type { IndexEntry } from './format/sections.ts';
 export type { Superblock } from './format/superblock.ts';
 export type { Section, Trailer } from './format/trailer.ts';
+export {
+  StagingReader,
+  type StagingVerification,
+  type UnsealedVolumeState,
+} from './location/reader.ts';
 export type { VolumeRecovery } from './location/recovery.ts';
 export { decodeTransferHashes, type TransferHashes } from './location/transfer-hashes.ts';
 export { type CreateStagingOptions, StagingWriter } from './location/writer.ts';

@@ -269,6 +269,7 @@ export class StagingWriter implements BlobSink, BlobSource {
     if (this.#closed) return;
     try {
       await this.#exclusive(options, async () => {
+        if (this.#volume?.failed === true) return;
         if (options.seal === true) await this.#sealCurrent();
         else await this.#volume?.flush();
       });

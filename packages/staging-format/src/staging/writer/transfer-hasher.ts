@@ -144,7 +144,10 @@ export class TransferHasher {
 
   /** Advances over `length` zero bytes without materialising them. */
   skipZeros(length: number): void {
-    this.#digest(this.#finder.skipZeros(length));
+    // Zeros that complete a partial sector belong to the range that sector is in: hash them.
+    const toSector = Math.min(length, (512 - (this.#finder.position % 512)) % 512);
+    if (toSector > 0) this.push(new Uint8Array(toSector));
+    this.#digest(this.#finder.skipZeros(length - toSector));
   }
 
   /** Closes the last range and returns every range with its MD5, in file order. */

@@ -235,6 +235,11 @@ export class VolumeWriter {
     };
   }
 
+  /** True once a write failed: the volume takes no more data until the location is reopened. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   /** Reads a blob back from this volume (batched records are written first). */
   async readRecord(entry: IndexEntry): Promise<SinkBlob> {
     this.#checkWritable();

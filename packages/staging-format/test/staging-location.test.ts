@@ -1,0 +1,546 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  azureCompatibility,
+  checkVhd,
+  decodeTransferHashes,
+  isStagingFormatError,
+  MemoryByteSource,
+  MemoryLocationStore,
+  NonZeroRangeFinder,
+  type SinkBlob,
+  StagingReader,
+  StagingWriter,
+  VolumeReader,
+  VolumeSet,
+} from '../src/index.ts';
+import type { VolumeFile } from '../src/staging/store/store.ts';
+import {
+  blobDifference,
+  locationOptions,
+  testBlob,
+  testBlobId,
+} from './fixtures/staging-helpers.ts';
+
+const MiB = 1024 * 1024;
+
+async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ code?: string; name: string; message: string; path?: string; offset?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; name: string; message: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+async function writeLocation(count: number, size: number, store = new MemoryLocationStore()) {
+  const writer = await StagingWriter.create(store, locationOptions());
+  const blobs = Array.from({ length: count }, (_, n) =>
+    testBlob(n, size, n % 5 === 0 ? 'tree' : 'data'),
+  );
+  for (const blob of blobs) await writer.put(blob);
+  await writer.commitSnapshot({
+    id: 'first',
+    time: '2026-11-23T12:00:00Z',
+    rootId: 'aa'.repeat(32),
+    stats: { files: count },
+  });
+  return { store, writer, blobs };
+}
+
+async function expectBlobs(
+  source: { get(id: Uint8Array): Promise<SinkBlob> },
+  blobs: readonly SinkBlob[],
+) {
+  for (const blob of blobs) expect(blobDifference(await source.get(blob.id), blob)).toBe('same');
+}
+
+describe('StagingWriter and readers over an in-memory location', () => {
+  it('stores blobs across volumes, rolls over below maxVolumeSize and reads everything back', async () => {
+    const { store, writer, blobs } = await writeLocation(40, 250_000);
+    await expectBlobs(writer, blobs);
+    await writer.close({ seal: true });
+    const { volumes } = writer.descriptor;
+    expect(volumes.length).toBeGreaterThan(2);
+    for (const volume of volumes) {
+      expect(volume.state).toBe('sealed');
+      expect(volume.size).toBeLessThanOrEqual(4 * MiB);
+      expect((volume.size! - 512) % MiB).toBe(0);
+    }
+    expect(volumes.reduce((sum, v) => sum + v.recordCount!, 0)).toBe(40);
+
+    const reader = await StagingReader.open(store);
+    await expectBlobs(reader, blobs);
+    expect(reader.has(testBlobId(1000))).toBe(false);
+    expect(await errorOf(reader.get(testBlobId(1000)))).toMatchObject({
+      code: 'STAGING_BLOB_NOT_FOUND',
+    });
+    const snapshots = [];
+    for await (const snapshot of reader.listSnapshots()) snapshots.push(snapshot);
+    expect(snapshots).toEqual([
+      {
+        id: 'first',
+        time: '2026-11-23T12:00:00Z',
+        rootId: 'aa'.repeat(32),
+        stats: { files: 40 },
+        volume: volumes.length,
+      },
+    ]);
+    const verification = await reader.verify();
+    expect(verification.ok).toBe(true);
+    await reader.close();
+  });
+
+  it('writes sealed volumes that are fixed VHDs Azure accepts, with correct transfer hashes', async () => {
+    const { store, writer } = await writeLocation(12, 200_000);
+    await writer.close({ seal: true });
+    for (const volume of writer.descriptor.volumes) {
+      const bytes = store.snapshot(volume.file)!;
+      const source = new MemoryByteSource(bytes);
+      expect(await checkVhd(source)).toEqual([]);
+      expect(await azureCompatibility(source)).toEqual([]);
+      const sidecar = store.snapshot(volume.transferHashes!.file)!;
+      expect(createHash('sha256').update(sidecar).digest('hex')).toBe(
+        volume.transferHashes!.sha256,
+      );
+      const finder = new NonZeroRangeFinder();
+      const expected = [...finder.push(bytes), ...finder.end()].map((range) => ({
+        ...range,
+        md5: createHash('md5')
+          .update(bytes.subarray(range.offset, range.offset + range.length))
+          .digest('hex'),
+      }));
+      const hashes = decodeTransferHashes(sidecar, volume.transferHashes!.file);
+      expect(hashes).toMatchObject({ volume: volume.number, fileSize: bytes.length });
+      expect(hashes.ranges).toEqual(expected);
+      // The footer's page is always part of what is transferred.
+      expect(expected.at(-1)!.offset + expected.at(-1)!.length).toBe(bytes.length);
+    }
+  });
+
+  it('treats a second put of an id as a no-op, and answers has() before a flush', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    const blob = testBlob(1, 1000);
+    await writer.put(blob);
+    expect(writer.has(blob.id)).toBe(true);
+    await writer.put({ ...blob, bytes: new Uint8Array(5) });
+    expect(writer.blobCount).toBe(1);
+    expect(blobDifference(await writer.get(blob.id), blob)).toBe('same');
+    await writer.close();
+  });
+
+  it('lets callers reuse their buffers as soon as put resolves', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    const buffer = new Uint8Array(100_000).fill(1);
+    const small = new Uint8Array(100).fill(2);
+    await writer.put({ id: testBlobId(1), type: 'data', rawLength: 1, bytes: buffer });
+    await writer.put({ id: testBlobId(2), type: 'data', rawLength: 1, bytes: small });
+    buffer.fill(9);
+    small.fill(9);
+    await writer.close({ seal: true });
+    const reader = await StagingReader.open(store);
+    expect((await reader.get(testBlobId(1))).bytes.every((b) => b === 1)).toBe(true);
+    expect((await reader.get(testBlobId(2))).bytes.every((b) => b === 2)).toBe(true);
+    expect((await reader.verify()).ok).toBe(true);
+  });
+
+  it('keeps snapshot catalogs in the volume that ends them', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    const snapshot = (id: string) => ({ id, time: '2026-11-23T12:00:00Z', rootId: id, stats: {} });
+    await writer.put(testBlob(1, 1000));
+    await writer.commitSnapshot(snapshot('a'));
+    await writer.sealVolume();
+    // Everything deduplicated: the snapshot still needs a volume to carry its catalog.
+    await writer.put(testBlob(1, 1000));
+    await writer.commitSnapshot({ ...snapshot('b'), parentId: 'a' });
+    expect(await errorOf(writer.commitSnapshot(snapshot('b')))).toMatchObject({
+      name: 'TypeError',
+    });
+    await writer.close({ seal: true });
+    const sources = writer.descriptor.volumes.map(
+      (v) => new MemoryByteSource(store.snapshot(v.file)!),
+    );
+    const set = await VolumeSet.open(sources);
+    const listed = [];
+    for await (const s of set.listSnapshots()) listed.push([s.id, s.volume, s.parentId]);
+    expect(listed).toEqual([
+      ['a', 1, undefined],
+      ['b', 2, 'a'],
+    ]);
+  });
+
+  it('refuses bad arguments with built-in errors and misuse with typed ones', async () => {
+    const store = new MemoryLocationStore();
+    expect(
+      await errorOf(StagingWriter.create(store, locationOptions({ maxVolumeSize: MiB }))),
+    ).toMatchObject({ name: 'RangeError' });
+    expect(
+      await errorOf(StagingWriter.create(store, locationOptions({ maxVolumeSize: 9 * 1024 ** 4 }))),
+    ).toMatchObject({ name: 'RangeError' });
+    expect(
+      await errorOf(
+        StagingWriter.create(
+          store,
+          locationOptions({
+            crypto: { kdf: 'scrypt', salt: 'a', keyCheck: 'b', passphrase: 'hunter2' },
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'TypeError', message: expect.not.stringContaining('hunter2') });
+    expect(
+      await errorOf(StagingWriter.create(store, locationOptions({ stagingId: 'x' }))),
+    ).toMatchObject({ name: 'TypeError' });
+
+    const writer = await StagingWriter.create(store, locationOptions());
+    expect(await errorOf(StagingWriter.create(store, locationOptions()))).toMatchObject({
+      code: 'STAGING_LOCKED',
+    });
+    expect(await errorOf(StagingWriter.open(store))).toMatchObject({ code: 'STAGING_LOCKED' });
+    const blob = testBlob(1, 10);
+    expect(() => writer.put({ ...blob, id: new Uint8Array(31) })).toThrow(TypeError);
+    expect(() => writer.put({ ...blob, type: 'other' as 'data' })).toThrow(TypeError);
+    expect(() => writer.put({ ...blob, rawLength: -1 })).toThrow(RangeError);
+    expect(() => writer.put({ ...blob, bytes: [1, 2] as unknown as Uint8Array })).toThrow(
+      TypeError,
+    );
+    expect(await errorOf(writer.put({ ...blob, bytes: new Uint8Array(4 * MiB) }))).toMatchObject({
+      name: 'RangeError',
+    });
+    expect(await errorOf(writer.put(blob, { abortSignal: AbortSignal.abort() }))).toMatchObject({
+      name: 'AbortError',
+    });
+    expect(await errorOf(writer.get(testBlobId(5)))).toMatchObject({
+      code: 'STAGING_BLOB_NOT_FOUND',
+    });
+    expect(() => writer.commitSnapshot({ id: 'x', time: 'soon', rootId: 'r', stats: {} })).toThrow(
+      TypeError,
+    );
+    await writer.close();
+    await writer.close();
+    expect(await errorOf(writer.put(blob))).toMatchObject({ code: 'STAGING_CLOSED' });
+    expect(await errorOf(StagingWriter.create(store, locationOptions()))).toMatchObject({
+      code: 'STAGING_EXISTS',
+    });
+    expect(await errorOf(StagingWriter.open(new MemoryLocationStore()))).toMatchObject({
+      code: 'STAGING_NOT_A_LOCATION',
+    });
+  });
+});
+
+describe('crash recovery (simulated power loss)', () => {
+  type Op =
+    | { kind: 'put'; size: number }
+    | { kind: 'flush' }
+    | { kind: 'snapshot' }
+    | { kind: 'seal' }
+    | { kind: 'crash'; keep: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('put' as const),
+        size: fc.oneof(fc.nat(3000), fc.integer({ min: 60_000, max: 700_000 })),
+      }),
+    },
+    { weight: 3, arbitrary: fc.constant({ kind: 'flush' as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'seal' as const }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('crash' as const),
+        keep: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
+    },
+  );
+
+  it('never loses what a flush acknowledged, keeps whole records only, and seals what it recovered', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const store = new MemoryLocationStore();
+        let writer = await StagingWriter.create(store, locationOptions());
+        let next = 0;
+        let durable = 0; // blobs 0..durable-1 were acknowledged by a flush
+        const committed: string[] = [];
+        const sizes: number[] = [];
+        for (const step of [...ops, { kind: 'crash' as const, keep: 0.5 }]) {
+          if (step.kind === 'put') {
+            sizes.push(step.size);
+            await writer.put(testBlob(next++, step.size));
+          } else if (step.kind === 'flush') {
+            await writer.flush();
+            durable = next;
+          } else if (step.kind === 'snapshot') {
+            const id = `s${committed.length}`;
+            await writer.commitSnapshot({
+              id,
+              time: '2026-11-23T12:00:00Z',
+              rootId: 'r',
+              stats: { blobs: next },
+            });
+            committed.push(id);
+            durable = next;
+          } else if (step.kind === 'seal') {
+            await writer.sealVolume();
+            durable = next;
+          } else {
+            // Power loss: each file keeps a random share of what it had not synced (a torn tail).
+            store.crash({ keepUnsynced: (_, unsynced) => Math.floor(unsynced * step.keep) });
+            writer = await StagingWriter.open(store);
+            for (let n = 0; n < next; n++) {
+              const present = writer.has(testBlobId(n));
+              if (n < durable) expect(present, `acknowledged blob ${n}`).toBe(true);
+              if (present)
+                expect(
+                  blobDifference(await writer.get(testBlobId(n)), testBlob(n, sizes[n]!)),
+                ).toBe('same');
+            }
+            expect(writer.descriptor.snapshots.map((s) => s.id)).toEqual(committed);
+            // Blobs lost in the crash are put again, as the engine would after a restart.
+            next = durable = Math.max(durable, writer.blobCount === next ? next : durable);
+            sizes.length = next;
+          }
+        }
+        await writer.close({ seal: true });
+        const reader = await StagingReader.open(store);
+        expect((await reader.verify()).ok).toBe(true);
+        for (const volume of reader.descriptor.volumes) {
+          expect(
+            await azureCompatibility(new MemoryByteSource(store.snapshot(volume.file)!)),
+          ).toEqual([]);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('refuses to cut damage that sits before acknowledged data, and changes nothing', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    for (let n = 0; n < 5; n++) await writer.put(testBlob(n, 50_000));
+    await writer.flush();
+    store.crash();
+    const file = 'volumes/000001.vhd';
+    const bytes = store.snapshot(file)!;
+    bytes[4096 + 56 + 10]! ^= 0x40; // inside the first record's stored bytes
+    store.put(file, bytes);
+    const error = await errorOf(StagingWriter.open(store));
+    expect(error).toMatchObject({ code: 'VOLUME_CORRUPT', offset: 4096 });
+    expect(error.path).toMatch(/000001\.vhd$/);
+    expect(store.snapshot(file)).toEqual(bytes);
+    // The read-only view still serves the records before the damage (none here) and reports it.
+    const reader = await StagingReader.open(store);
+    expect(reader.unsealed).toMatchObject({ volume: 1, records: 0 });
+  });
+
+  it('survives a full disk: the failed put rejects, the writer stops, reopening keeps what was flushed', async () => {
+    const store = new MemoryLocationStore();
+    let room = 1_000_000;
+    const open = store.openVolume.bind(store);
+    const create = store.createVolume.bind(store);
+    const limited = (file: VolumeFile): VolumeFile => ({
+      get size() {
+        return file.size;
+      },
+      append: async (chunks) => {
+        const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+        if (bytes > room) {
+          await file.append([chunks[0]!.subarray(0, Math.min(room, chunks[0]!.length))]);
+          room = 0;
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        room -= bytes;
+        await file.append(chunks);
+      },
+      sync: () => file.sync(),
+      truncate: (size) => file.truncate(size),
+      read: (offset, length) => file.read(offset, length),
+      close: () => file.close(),
+    });
+    store.createVolume = async (name) => limited(await create(name));
+    store.openVolume = async (name) => {
+      const file = await open(name);
+      return file === undefined ? undefined : limited(file);
+    };
+    const writer = await StagingWriter.create(store, locationOptions());
+    for (let n = 0; n < 3; n++) await writer.put(testBlob(n, 200_000));
+    await writer.flush();
+    let failure: unknown;
+    for (let n = 3; n < 10 && failure === undefined; n++) {
+      await writer.put(testBlob(n, 200_000)).catch((error: unknown) => {
+        failure = error;
+      });
+    }
+    expect(failure).toMatchObject({ code: 'ENOSPC' });
+    expect(await errorOf(writer.flush())).toMatchObject({ code: 'STAGING_CLOSED' });
+    await writer.close();
+    room = Number.POSITIVE_INFINITY;
+    const reopened = await StagingWriter.open(store);
+    expect(reopened.recovery).toMatchObject({ volume: 1, outcome: 'resumed' });
+    for (let n = 0; n < 3; n++) expect(reopened.has(testBlobId(n))).toBe(true);
+    await reopened.close({ seal: true });
+    expect((await (await StagingReader.open(store)).verify()).ok).toBe(true);
+  });
+});
+
+describe('damaged and foreign volumes', () => {
+  async function sealedLocation() {
+    const { store, writer, blobs } = await writeLocation(30, 200_000);
+    await writer.close({ seal: true });
+    return { store, blobs, descriptor: writer.descriptor };
+  }
+
+  it('verify reports a damaged block with the blobs it holds, and every other blob stays readable', async () => {
+    const { store, blobs, descriptor } = await sealedLocation();
+    const file = descriptor.volumes[0]!.file;
+    const bytes = store.snapshot(file)!;
+    const flipAt = 4096 + 56 + 300_000; // inside the second record (each is 56 + 200 000 bytes)
+    bytes[flipAt]! ^= 1;
+    store.put(file, bytes);
+    const reader = await StagingReader.open(store);
+    const [first] = await reader.sealed.verify();
+    expect(first!.ok).toBe(false);
+    expect(first!.damagedBlocks).toEqual([
+      expect.objectContaining({
+        block: 0,
+        offset: 0,
+        blobIds: expect.arrayContaining([expect.any(String)]),
+      }),
+    ]);
+    const damagedId = Buffer.from(blobs[1]!.id).toString('hex');
+    expect(first!.damagedBlobs).toEqual([
+      expect.objectContaining({ id: damagedId, reason: 'record CRC mismatch' }),
+    ]);
+    expect(first!.damagedBlocks[0]!.blobIds).toContain(damagedId);
+    expect(await errorOf(reader.get(blobs[1]!.id))).toMatchObject({
+      code: 'VOLUME_BAD_RECORD',
+      offset: 4096 + 56 + 200_000,
+    });
+    await expectBlobs(
+      reader,
+      blobs.filter((_, n) => n !== 1),
+    );
+    expect((await reader.verify()).ok).toBe(false);
+  });
+
+  it('gives typed errors naming the file and offset for damaged structures', async () => {
+    const { store, descriptor } = await sealedLocation();
+    const file = descriptor.volumes[0]!.file;
+    const original = store.snapshot(file)!;
+    const size = original.length;
+    const cases: Array<[string, (bytes: Uint8Array) => Uint8Array, string]> = [
+      ['footer', (b) => ((b[size - 500]! ^= 1), b), 'VOLUME_NOT_SEALED'],
+      ['trailer', (b) => ((b[size - 1024 + 40]! ^= 1), b), 'VOLUME_BAD_TRAILER'],
+      ['superblock', (b) => ((b[20]! ^= 1), b), 'VOLUME_BAD_SUPERBLOCK'],
+      ['truncated', (b) => b.subarray(0, size - 4096), 'VOLUME_NOT_SEALED'],
+      ['tiny', (b) => b.subarray(0, 100), 'VOLUME_TRUNCATED'],
+    ];
+    for (const [name, damage, code] of cases) {
+      const error = await errorOf(
+        VolumeReader.open(new MemoryByteSource(damage(original.slice())), { path: file }),
+      );
+      expect(error, name).toMatchObject({ code, path: file });
+      expect(typeof error.offset, name).toBe('number');
+    }
+    const trailer = new DataView(original.buffer, original.byteOffset + size - 1024, 512);
+    const table = { offset: Number(trailer.getBigUint64(72)) };
+    const tableDamaged = original.slice();
+    tableDamaged[table.offset]! ^= 1;
+    expect(await errorOf(VolumeReader.open(new MemoryByteSource(tableDamaged)))).toMatchObject({
+      code: 'VOLUME_BAD_CHECKSUM_TABLE',
+      offset: table.offset,
+    });
+  });
+
+  it('refuses missing, extra, shrunk and foreign volumes in a location', async () => {
+    const { store, descriptor } = await sealedLocation();
+    const [first, second] = descriptor.volumes.map((v) => v.file);
+    const firstBytes = store.snapshot(first!)!;
+
+    store.put('volumes/000099.vhd', firstBytes);
+    expect(await errorOf(StagingReader.open(store))).toMatchObject({
+      code: 'STAGING_EXTRA_VOLUME',
+      path: 'memory:/volumes/000099.vhd',
+    });
+    store.delete('volumes/000099.vhd');
+
+    store.delete(second!);
+    expect(await errorOf(StagingReader.open(store))).toMatchObject({
+      code: 'STAGING_MISSING_VOLUME',
+    });
+    expect(await errorOf(StagingWriter.open(store))).toMatchObject({
+      code: 'STAGING_MISSING_VOLUME',
+    });
+
+    // Volume 1 where volume 2 belongs: same location, wrong number.
+    store.put(second!, firstBytes);
+    expect(await errorOf(StagingReader.open(store))).toMatchObject({
+      code: 'VOLUME_FOREIGN',
+      offset: 0,
+    });
+
+    // A volume of another location with the right number and size.
+    const other = await writeLocation(30, 200_000);
+    await other.writer.close({ seal: true });
+    store.put(first!, other.store.snapshot(first!)!);
+    store.put(second!, other.store.snapshot(second!)!);
+    expect(await errorOf(StagingReader.open(store))).toMatchObject({ code: 'VOLUME_FOREIGN' });
+    expect(
+      await errorOf(
+        VolumeSet.open([
+          new MemoryByteSource(firstBytes),
+          new MemoryByteSource(other.store.snapshot(second!)!),
+        ]),
+      ),
+    ).toMatchObject({
+      code: 'VOLUME_FOREIGN',
+    });
+    expect(
+      await errorOf(
+        VolumeSet.open([new MemoryByteSource(firstBytes), new MemoryByteSource(firstBytes)]),
+      ),
+    ).toMatchObject({
+      code: 'STAGING_EXTRA_VOLUME',
+    });
+
+    store.put(first!, firstBytes.subarray(0, firstBytes.length - MiB));
+    expect(await errorOf(StagingReader.open(store))).toMatchObject({
+      code: 'VOLUME_TRUNCATED',
+      path: `memory:/${first}`,
+    });
+  });
+
+  it('opening a damaged volume either works or fails with a typed error, whatever is flipped or cut', async () => {
+    const { store, descriptor } = await sealedLocation();
+    const original = store.snapshot(descriptor.volumes[0]!.file)!;
+    const size = original.length;
+    // Flips aimed at the structures (start and end of the file), and truncations.
+    const position = fc.oneof(fc.nat(8192), fc.integer({ min: size - 70_000, max: size - 1 }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(position, fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.option(fc.nat(size)),
+        async (flips, cut) => {
+          const bytes = original.slice(0, cut ?? size);
+          for (const [at, xor] of flips) if (at < bytes.length) bytes[at]! ^= xor;
+          try {
+            const reader = await VolumeReader.open(new MemoryByteSource(bytes));
+            await reader.verify();
+          } catch (error) {
+            expect(isStagingFormatError(error), String(error)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
