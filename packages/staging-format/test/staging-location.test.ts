@@ -339,6 +339,32 @@ describe('crash recovery (simulated power loss)', () => {
     expect(reader.unsealed).toMatchObject({ volume: 1, records: 0 });
   });
 
+  it('starts again a volume whose superblock never became durable, unless a sync mark follows', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    await writer.put(testBlob(1, 10_000));
+    await writer.flush();
+    await writer.close();
+    const file = 'volumes/000001.vhd';
+    const flushed = store.snapshot(file)!;
+    store.put(file, new Uint8Array(8192));
+    const reopened = await StagingWriter.open(store);
+    expect(reopened.recovery).toEqual({
+      volume: 1,
+      outcome: 'recreated',
+      records: 0,
+      droppedBytes: 8192,
+    });
+    await reopened.close();
+    const damaged = flushed.slice();
+    damaged[100] = 0xff;
+    store.put(file, damaged);
+    expect(await errorOf(StagingWriter.open(store))).toMatchObject({
+      code: 'VOLUME_CORRUPT',
+      offset: 0,
+    });
+  });
+
   it('survives a full disk: the failed put rejects, the writer stops, reopening keeps what was flushed', async () => {
     const store = new MemoryLocationStore();
     let room = 1_000_000;

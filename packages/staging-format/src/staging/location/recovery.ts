@@ -54,15 +54,26 @@ export async function recoverOpenVolume(
     droppedBytes,
   });
   let file = await store.openVolume(entry.file);
+  const dropped = file?.size ?? 0;
+  const readAt = (offset: number, length: number) => file!.read(offset, length);
+  // A volume whose superblock never became durable cannot hold acknowledged data (creating a
+  // volume syncs its superblock before any record): start it again. Unless a sync mark says otherwise.
+  if (file !== undefined && file.size >= SUPERBLOCK_SIZE) {
+    try {
+      decodeSuperblockOf(await readAt(0, SUPERBLOCK_SIZE), path, stagingId, entry.number);
+    } catch (error) {
+      if (!isStagingFormatError(error, 'VOLUME_BAD_SUPERBLOCK')) throw error;
+      const markAt = await findSyncMarkAfter(readAt, SUPERBLOCK_SIZE - 1, file.size);
+      if (markAt >= 0) throw corruptVolumeError(path, 0, 'damaged superblock', markAt);
+      await file.truncate(0);
+    }
+  }
   if (file === undefined || file.size < SUPERBLOCK_SIZE) {
-    const dropped = file?.size ?? 0;
     await file?.truncate(0);
     file ??= await store.createVolume(entry.file);
     const writer = await VolumeWriter.create(file, path, identity, createdAtMs);
     return { outcome: 'recreated', writer, report: report('recreated', 0, dropped) };
   }
-  const readAt = (offset: number, length: number) => file.read(offset, length);
-  decodeSuperblockOf(await readAt(0, SUPERBLOCK_SIZE), path, stagingId, entry.number);
 
   const sealed = await tryOpenSealed(store, entry, stagingId);
   if (sealed !== undefined) {
