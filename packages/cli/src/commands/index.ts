@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { chunkCommand } from './chunk.ts';
+import { demoCommand } from './demo.ts';
 import { planned } from './planned.ts';
 import { policyCommand } from './policy.ts';
 import { restoreCommand } from './restore.ts';
@@ -21,5 +22,5 @@ export const commands: readonly Command[] = [
   vhdCommand,
   chunkCommand,
   policyCommand,
-  planned('demo', 'Run the whole offline-seeding flow on sample data, locally'),
+  demoCommand,
 ];
