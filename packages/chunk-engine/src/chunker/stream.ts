@@ -123,9 +123,10 @@ export class StreamingChunker {
   #makeRoom(length: number): void {
     if (this.#end + length <= this.#buffer.length) return;
     // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
-    // Room for a few more pieces of this size, so the pending tail is copied rarely.
+    // Streaming in large pieces: room for a few more, so the pending tail is copied rarely. Small
+    // pieces (a small file read whole) get just what they need: zeroing is not free.
     const pending = this.#buffer.subarray(this.#start, this.#end);
-    const room = Math.max(length, Math.min(4 * length, 4 * this.cdc.params.maxSize));
+    const room = length < this.cdc.params.maxSize ? length : 4 * length;
     const fresh = new Uint8Array(pending.length + room);
     fresh.set(pending);
     this.#buffer = fresh;

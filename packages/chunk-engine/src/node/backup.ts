@@ -381,7 +381,10 @@ class BackupRun {
       for (let done = false; !done; ) {
         this.#options.abortSignal?.throwIfAborted();
         // Read straight into the chunker's buffer; the chunks it returns are views into it.
-        const length = Math.min(readSize, Math.max(expectedSize - size + 1, 64 * 1024));
+        // The first read asks for one byte more than the file's size, so a short read proves
+        // the end; a file that grew meanwhile is read on in larger pieces.
+        const length =
+          size < expectedSize ? Math.min(readSize, expectedSize - size + 1) : 64 * 1024;
         await this.#budget.acquire(length);
         const { bytesRead } = await handle
           .read(chunker.reserve(length), 0, length, size)
