@@ -50,7 +50,14 @@ export class BlobWriter {
     plaintext: Uint8Array,
     options: { abortSignal?: AbortSignal } = {},
   ): Promise<{ id: Uint8Array; stored: boolean; storedBytes: number }> {
-    const blob = await this.#sealer.seal(type, plaintext);
+    return this.store(await this.#sealer.seal(type, plaintext), options);
+  }
+
+  /** Stores an already sealed blob unless a blob with its id exists. */
+  async store(
+    blob: SinkBlob,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<{ id: Uint8Array; stored: boolean; storedBytes: number }> {
     options.abortSignal?.throwIfAborted();
     if (this.index.has(blob.id) || (await this.#sink.has(blob.id))) {
       this.index.add(blob.id);

@@ -1,5 +1,9 @@
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlobCodec } from '../blob/codec.ts';
+import { FastCdc } from '../chunker/fastcdc.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { SealPool } from './pool.ts';
 
@@ -26,6 +30,32 @@ describe('SealPool', () => {
       expect(whole.byteLength).toBe(1000);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('reads, chunks and seals a small file in a worker, or declines a file over the limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seal-pool-'));
+    const content = crypto.getRandomValues(new Uint8Array(50_000));
+    await writeFile(join(dir, 'f'), content);
+    const chunker = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 1, chunker });
+    try {
+      const sealed = await pool.sealFile(join(dir, 'f'), 100_000);
+      const expected = [...new FastCdc(chunker).chunks(content)].map((c) => codec.blobId(c.data));
+      expect(sealed?.size).toBe(50_000);
+      expect(sealed?.blobs.map((b) => b.id)).toEqual(expected);
+      await expect(pool.sealFile(join(dir, 'f'), 49_999)).resolves.toBeUndefined();
+      await expect(pool.sealFile(join(dir, 'missing'), 10)).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      await symlink(join(dir, 'f'), join(dir, 'link'));
+      await expect(pool.sealFile(join(dir, 'link'), 100_000)).rejects.toMatchObject({
+        code: 'ELOOP',
+      });
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true });
     }
   });
 

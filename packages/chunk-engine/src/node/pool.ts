@@ -1,22 +1,36 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BlobCodec } from '../blob/codec.ts';
+import type { BlobCodec, BlobCodecOptions } from '../blob/codec.ts';
 import type { SinkBlob } from '../blob/sink.ts';
 import type { Sealer } from '../blob/writer.ts';
+import type { ChunkerOptions } from '../chunker/fastcdc.ts';
 import { ChunkEngineError } from '../errors.ts';
 
-/** @internal Message to a seal worker. */
-export interface SealRequest {
-  job: number;
-  type: SinkBlob['type'];
-  plaintext: Uint8Array;
+/** @internal What a seal worker starts with (contains keys: never log it). */
+export interface SealWorkerData {
+  codec: BlobCodecOptions;
+  chunker: ChunkerOptions;
 }
+
+/** @internal Message to a seal worker: seal one blob, or read, chunk and seal a small file. */
+export type SealRequest =
+  | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array }
+  | { job: number; kind: 'file'; path: string; maxSize: number };
 
 /** @internal Message from a seal worker. */
 export interface SealResponse {
   job: number;
   blob?: SinkBlob;
-  error?: { name: string; message: string };
+  file?: SealedFile | 'too-large';
+  error?: { name: string; message: string; code?: string | undefined };
+}
+
+/** A small file read, chunked and sealed by a worker. */
+export interface SealedFile {
+  /** Bytes read. */
+  size: number;
+  /** Its chunks, sealed, in order. */
+  blobs: SinkBlob[];
 }
 
 /** Options of {@link SealPool}. */
@@ -25,10 +39,12 @@ export interface SealPoolOptions {
   workers?: number;
   /** Plaintext bytes queued or being sealed before `seal` waits (backpressure); default 64 MiB. */
   maxQueuedBytes?: number;
+  /** How {@link SealPool.sealFile} chunks files; default as `FastCdc`. */
+  chunker?: ChunkerOptions;
 }
 
 interface Pending {
-  resolve(blob: SinkBlob): void;
+  resolve(response: SealResponse): void;
   reject(error: Error): void;
   bytes: number;
   worker: WorkerSlot;
@@ -65,14 +81,44 @@ export class SealPool implements Sealer {
       throw new RangeError(`"workers" expected an integer in [1, 256], got ${count}`);
     }
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
-    this.#slots = Array.from({ length: count }, () => this.#spawn(codec));
+    const workerData: SealWorkerData = { codec: codec.options, chunker: options.chunker ?? {} };
+    this.#slots = Array.from({ length: count }, () => this.#spawn(workerData));
   }
 
   /** Seals `plaintext` on the least busy worker; waits first while the byte budget is spent. */
   async seal(type: SinkBlob['type'], plaintext: Uint8Array): Promise<SinkBlob> {
+    // Cloning a view would copy its whole underlying buffer: copy just the view once and move
+    // that copy. A whole buffer is cloned (one copy too) and stays usable by the caller.
+    const whole =
+      plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
+    const owned = whole ? plaintext : plaintext.slice();
+    const response = await this.#run(
+      (job) => ({ job, kind: 'blob', type, plaintext: owned }),
+      plaintext.length,
+      whole ? [] : [owned.buffer as ArrayBuffer],
+    );
+    return response.blob!;
+  }
+
+  /**
+   * Reads the file at `path` in a worker (synchronously there: cheap for small files, and off the
+   * event loop), chunks it and seals every chunk. Resolves to `undefined` when the file is larger
+   * than `maxSize` (it grew since it was listed): stream it instead. Rejects with the file
+   * system's error (with its `code`) when the file cannot be read.
+   */
+  async sealFile(path: string, maxSize: number): Promise<SealedFile | undefined> {
+    const response = await this.#run((job) => ({ job, kind: 'file', path, maxSize }), maxSize, []);
+    return response.file === 'too-large' ? undefined : response.file;
+  }
+
+  async #run(
+    request: (job: number) => SealRequest,
+    bytes: number,
+    transfer: ArrayBuffer[],
+  ): Promise<SealResponse> {
     while (
       this.#queuedBytes > 0 &&
-      this.#queuedBytes + plaintext.length > this.#maxQueuedBytes &&
+      this.#queuedBytes + bytes > this.#maxQueuedBytes &&
       !this.#failure
     ) {
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
@@ -80,17 +126,11 @@ export class SealPool implements Sealer {
     if (this.#failure) throw this.#failure;
     const slot = this.#slots.reduce((best, s) => (s.queuedBytes < best.queuedBytes ? s : best));
     const job = this.#nextJob++;
-    const bytes = plaintext.length;
     slot.queuedBytes += bytes;
     this.#queuedBytes += bytes;
-    // Cloning a view would copy its whole underlying buffer: copy just the view once and move
-    // that copy. A whole buffer is cloned (one copy too) and stays usable by the caller.
-    const whole =
-      plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
-    const message: SealRequest = { job, type, plaintext: whole ? plaintext : plaintext.slice() };
-    return new Promise<SinkBlob>((resolve, reject) => {
+    return new Promise<SealResponse>((resolve, reject) => {
       this.#pending.set(job, { resolve, reject, bytes, worker: slot });
-      slot.worker.postMessage(message, whole ? [] : [message.plaintext.buffer as ArrayBuffer]);
+      slot.worker.postMessage(request(job), transfer);
     });
   }
 
@@ -100,9 +140,9 @@ export class SealPool implements Sealer {
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
 
-  #spawn(codec: BlobCodec): WorkerSlot {
+  #spawn(workerData: SealWorkerData): WorkerSlot {
     // The codec options carry the keys: they go to the worker in memory, never to disk or logs.
-    const worker = new Worker(workerUrl, { workerData: codec.options });
+    const worker = new Worker(workerUrl, { workerData });
     const slot: WorkerSlot = { worker, queuedBytes: 0 };
     worker.on('message', (response: SealResponse) => this.#settle(response));
     worker.on('error', (error) =>
@@ -124,11 +164,14 @@ export class SealPool implements Sealer {
     if (pending === undefined) return;
     this.#pending.delete(response.job);
     this.#release(pending);
-    if (response.blob) pending.resolve(response.blob);
-    else {
-      const error = new Error(response.error?.message ?? 'seal failed');
-      error.name = response.error?.name ?? 'Error';
-      pending.reject(error);
+    if (response.error === undefined) {
+      pending.resolve(response);
+    } else {
+      // Rebuilt with name and code, so callers can tell a vanished file from a bad argument.
+      const { name, message, code } = response.error;
+      pending.reject(
+        Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) }),
+      );
     }
   }
 

@@ -1,20 +1,62 @@
-// Worker thread of SealPool: seals blobs (id, compression, encryption) off the main thread.
+// Worker thread of SealPool: seals blobs (id, compression, encryption) off the main thread, and
+// reads, chunks and seals whole small files (synchronous reads are cheap here, off the event loop).
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BlobCodec, type BlobCodecOptions } from '../blob/codec.ts';
-import type { SealRequest, SealResponse } from './pool.ts';
+import { BlobCodec } from '../blob/codec.ts';
+import type { SinkBlob } from '../blob/sink.ts';
+import { FastCdc } from '../chunker/fastcdc.ts';
+import type { SealRequest, SealResponse, SealWorkerData } from './pool.ts';
 
-const codec = new BlobCodec(workerData as BlobCodecOptions);
+const { codec: codecOptions, chunker } = workerData as SealWorkerData;
+const codec = new BlobCodec(codecOptions);
+const cdc = new FastCdc(chunker);
 const port = parentPort!;
 
-port.on('message', async ({ job, type, plaintext }: SealRequest) => {
+/** Reads a whole file of at most `maxSize` bytes; undefined when it is larger. */
+function readSmallFile(path: string, maxSize: number): Uint8Array | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxSize) return undefined;
+    // One byte more than the size, to notice a file that grew since it was listed.
+    const buffer = new Uint8Array(size + 1);
+    let filled = 0;
+    for (let n = 1; n > 0 && filled < buffer.length; filled += n) {
+      n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+    }
+    return filled > size ? undefined : buffer.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function handle(request: SealRequest): Promise<SealResponse> {
+  if (request.kind === 'blob') {
+    return { job: request.job, blob: await codec.seal(request.type, request.plaintext) };
+  }
+  const data = readSmallFile(request.path, request.maxSize);
+  if (data === undefined) return { job: request.job, file: 'too-large' };
+  const blobs: SinkBlob[] = [];
+  for (const chunk of cdc.chunks(data)) blobs.push(await codec.seal('data', chunk.data));
+  return { job: request.job, file: { size: data.length, blobs } };
+}
+
+port.on('message', async (request: SealRequest) => {
   let response: SealResponse;
   try {
-    const blob = await codec.seal(type, plaintext);
-    response = { job, blob };
+    response = await handle(request);
   } catch (error) {
-    response = { job, error: { name: (error as Error).name, message: (error as Error).message } };
+    const { name, message, code } = error as NodeJS.ErrnoException;
+    response = { job: request.job, error: { name, message, code } };
   }
-  const bytes = response.blob?.bytes;
-  const whole = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  port.postMessage(response, whole ? [bytes.buffer as ArrayBuffer] : []);
+  const blobs = response.blob
+    ? [response.blob]
+    : typeof response.file === 'object'
+      ? response.file.blobs
+      : [];
+  const transfer = blobs
+    .map((blob) => blob.bytes)
+    .filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+    .map((bytes) => bytes.buffer as ArrayBuffer);
+  port.postMessage(response, transfer);
 });
