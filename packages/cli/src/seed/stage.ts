@@ -58,7 +58,10 @@ export interface StageOptions {
   /** Compression when creating the location; default zstd. Fixed afterwards. */
   compression?: Compression;
   compressionLevel?: number;
-  /** scrypt cost when creating an encrypted location; default the chunk engine's (128 MiB). */
+  /**
+   * scrypt cost when creating an encrypted location; default N = 2^15, r = 8, p = 3: OWASP's
+   * equivalent of N = 2^17, p = 1 at a quarter of the memory (32 MiB), so peak memory stays low.
+   */
   scrypt?: Partial<ScryptParams>;
   /** Seal the open volume once the snapshot is committed, so it is ready for drives. Default true. */
   seal?: boolean;
@@ -116,6 +119,9 @@ export interface StageResult {
 }
 
 const defaultCheckpointBytes = 256 * 1024 * 1024;
+const defaultScrypt: ScryptParams = { N: 2 ** 15, r: 8, p: 3 };
+/** Sealed bytes waiting for the volume writer before the engine is held back. */
+const writeBehindBytes = 32 * 1024 * 1024;
 
 /**
  * Backs up the directory `source` into the staging location `options.staging`: the first run
@@ -152,7 +158,10 @@ export async function stageDirectory(source: string, options: StageOptions): Pro
     );
     const progress = progressReporter(sourcePath, options);
     const result = await backupDirectory(sourcePath, {
-      sink: new CheckpointSink(writer, options.checkpointBytes ?? defaultCheckpointBytes),
+      sink: new CheckpointSink(writer, {
+        checkpointBytes: options.checkpointBytes ?? defaultCheckpointBytes,
+        maxQueuedBytes: writeBehindBytes,
+      }),
       codec,
       chunker: parameters.chunker,
       parent: parent && { rootId: parent.rootId, source: writer },
@@ -257,7 +266,7 @@ async function createLocation(dir: string, options: StageOptions): Promise<Opene
         { path: dir },
       );
     }
-    encryption = await newEncryption(options.passphrase, options.scrypt);
+    encryption = await newEncryption(options.passphrase, { ...defaultScrypt, ...options.scrypt });
   }
   const codec = new BlobCodec({
     keys: encryption?.keys,
