@@ -14,6 +14,7 @@ import {
   type SkippedPath,
 } from '@offline-seed/chunk-engine/node';
 import {
+  DESCRIPTOR_FILE,
   isStagingFormatError,
   type StagingDescriptor,
   type StagingWriter,
@@ -25,6 +26,7 @@ import {
   breakStaleLock,
   createStagingDirectory,
   inspectLock,
+  LOCK_FILE,
   type LockOwner,
   openStagingDirectory,
 } from '@offline-seed/staging-format/node';
@@ -218,14 +220,14 @@ async function checkSource(path: string): Promise<void> {
 
 /** The descriptor of the location in `dir`, or `undefined` when there is none yet. */
 async function readExistingDescriptor(dir: string): Promise<StagingDescriptor | undefined> {
-  try {
-    return await readDescriptorOf(dir);
-  } catch (error) {
-    if (!isStagingFormatError(error, 'STAGING_NOT_A_LOCATION')) throw error;
-  }
+  const entries = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  // A descriptor that is damaged or not ours fails here, and is never replaced.
+  if (entries.includes(DESCRIPTOR_FILE)) return readDescriptorOf(dir);
   // No descriptor: only an empty directory (or one a crash left a lock in) becomes a location.
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  const foreign = entries.filter((name) => !name.startsWith('staging.lock'));
+  const foreign = entries.filter((name) => !name.startsWith(LOCK_FILE));
   if (foreign.length > 0) {
     throw new CliError(
       'STAGING_NOT_EMPTY',
