@@ -5,7 +5,8 @@
  *
  * Creates a raw image under the OS temp folder (half of its 2 MiB blocks data, half zeros), runs each
  * conversion with both tools `--runs` times in alternation, prints the best time, throughput (of the
- * virtual size) and peak RSS of each, and deletes everything. Needs qemu-img and /usr/bin/time.
+ * virtual size) and peak RSS of each, and deletes everything. Ours runs from the built package when
+ * there is one (as users run it), from source otherwise. Needs qemu-img and /usr/bin/time.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,32 +14,33 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { VirtualDisk } from '../src/index.ts';
-
-// The built package when there is one (what users run; type stripping costs ~50 MiB and 0.5 s).
-const dist = new URL('../dist/node.js', import.meta.url);
-const useDist = existsSync(dist);
-const { convertDisk, rawDisk } = (await import(
-  useDist ? '../dist/index.js' : '../src/index.ts'
-)) as typeof import('../src/index.ts');
-const { FileByteSink, FileByteSource, openVhdFile } = (await import(
-  useDist ? '../dist/node.js' : '../src/node.ts'
-)) as typeof import('../src/node.ts');
 
 const MiB = 1024 * 1024;
-const self = fileURLToPath(import.meta.url);
+const useDist = existsSync(new URL('../dist/node.js', import.meta.url));
+const entry = (name: string) =>
+  new URL(useDist ? `../dist/${name}.js` : `../src/${name}.ts`, import.meta.url).href;
 
-/** Worker mode: one conversion in this process, so /usr/bin/time measures it alone. */
-async function convertOnce(type: 'dynamic' | 'raw', input: string, output: string): Promise<void> {
-  const disk: VirtualDisk =
-    type === 'dynamic' ? rawDisk(await FileByteSource.open(input)) : await openVhdFile(input);
-  const sink = await FileByteSink.open(output, 'overwrite');
-  await convertDisk(disk, sink, { type });
-  await sink.close();
-  await disk.close();
-}
+/** One conversion in a process of its own, so that /usr/bin/time measures it alone. */
+const worker = `
+const { convertDisk, rawDisk } = await import(${JSON.stringify(entry('index'))});
+const { FileByteSink, FileByteSource, openVhdFile } = await import(${JSON.stringify(entry('node'))});
+const [type, input, output] = process.argv.slice(-3);
+const disk = type === 'dynamic' ? rawDisk(await FileByteSource.open(input)) : await openVhdFile(input);
+const sink = await FileByteSink.open(output, 'overwrite');
+await convertDisk(disk, sink, { type });
+await sink.close();
+await disk.close();
+`;
+const ours = (type: 'dynamic' | 'raw', input: string, output: string) => [
+  process.execPath,
+  '--input-type=module',
+  '-e',
+  worker,
+  type,
+  input,
+  output,
+];
 
 async function makeRaw(path: string, size: number, sparse: boolean): Promise<void> {
   const file = await open(path, 'w');
@@ -60,11 +62,11 @@ interface Measure {
   peakRssMiB: number;
 }
 
-function timed(command: string, args: string[]): Measure {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], {
+function timed([command, ...args]: string[]): Measure {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command!, ...args], {
     encoding: 'utf8',
   });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
   const [seconds, kib] = result.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [
     number,
     number,
@@ -78,15 +80,8 @@ async function main(): Promise<void> {
       'size-gib': { type: 'string', default: '2' },
       runs: { type: 'string', default: '3' },
       sparse: { type: 'boolean', default: false },
-      convert: { type: 'string' },
     },
-    allowPositionals: true,
   });
-  if (values.convert !== undefined) {
-    const [input, output] = process.argv.slice(-2) as [string, string];
-    await convertOnce(values.convert as 'dynamic' | 'raw', input, output);
-    return;
-  }
   const size = Number(values['size-gib']) * 1024 * MiB;
   const runs = Number(values.runs);
   const dir = await mkdtemp(join(tmpdir(), 'vhd-bench-'));
@@ -94,13 +89,13 @@ async function main(): Promise<void> {
     const raw = join(dir, 'in.raw');
     await makeRaw(raw, size, values.sparse === true);
     const vhd = join(dir, 'ours.vhd');
-    await convertOnce('dynamic', raw, vhd); // the dynamic input both tools read back
-    const steps = {
+    timed(ours('dynamic', raw, vhd)); // the dynamic input both tools read back
+    const qemu = ['qemu-img', 'convert'];
+    const steps: Record<string, Record<string, string[]>> = {
       'raw → dynamic': {
-        ours: [process.execPath, self, '--convert', 'dynamic', raw, join(dir, 'o.vhd')],
+        ours: ours('dynamic', raw, join(dir, 'o.vhd')),
         'qemu-img': [
-          'qemu-img',
-          'convert',
+          ...qemu,
           '-f',
           'raw',
           '-O',
@@ -112,16 +107,16 @@ async function main(): Promise<void> {
         ],
       },
       'dynamic → raw': {
-        ours: [process.execPath, self, '--convert', 'raw', vhd, join(dir, 'o.raw')],
-        'qemu-img': ['qemu-img', 'convert', '-f', 'vpc', '-O', 'raw', vhd, join(dir, 'q.raw')],
+        ours: ours('raw', vhd, join(dir, 'o.raw')),
+        'qemu-img': [...qemu, '-f', 'vpc', '-O', 'raw', vhd, join(dir, 'q.raw')],
       },
     };
     const rows: string[] = [];
     for (const [step, tools] of Object.entries(steps)) {
       const best: Record<string, Measure> = {};
       for (let run = 0; run < runs; run++) {
-        for (const [tool, [command, ...args]] of Object.entries(tools)) {
-          const measure = timed(command!, args);
+        for (const [tool, command] of Object.entries(tools)) {
+          const measure = timed(command);
           const previous = best[tool];
           best[tool] = {
             seconds: Math.min(previous?.seconds ?? Number.POSITIVE_INFINITY, measure.seconds),

@@ -69,15 +69,16 @@ interface Chunk {
   hold(work: Promise<unknown>): void;
 }
 
-/** Reads in flight ahead of the consumer, and writes in flight behind it: keeps the I/O threads busy. */
-const READ_AHEAD = 3;
-const WRITE_BEHIND = 3;
+/**
+ * Buffers per conversion (of one block each). Reads run ahead into every buffer that neither the
+ * consumer nor a write in flight holds, so reads and writes overlap as much as memory allows.
+ */
+const BUFFERS = 8;
 
 /**
- * The disk in `chunkSize` pieces up to `size` (past the disk's end: zeros), reading up to
- * {@link READ_AHEAD} pieces ahead so that reading overlaps with what the consumer does. Buffers are
- * recycled: a chunk's data is valid until the consumer asks for the next one, or until the work it
- * passed to `hold` settles.
+ * The disk in `chunkSize` pieces up to `size` (past the disk's end: zeros), read ahead into
+ * {@link BUFFERS} recycled buffers. A chunk's data is valid until the consumer asks for the next
+ * one, or until the work it passed to `hold` settles.
  */
 async function* chunksOf(
   disk: VirtualDisk,
@@ -85,7 +86,7 @@ async function* chunksOf(
   size: number,
   options: DiskWorkOptions,
 ): AsyncGenerator<Chunk> {
-  const buffers = Array.from({ length: READ_AHEAD + WRITE_BEHIND + 1 }, () => ({
+  const buffers = Array.from({ length: BUFFERS }, () => ({
     bytes: new Uint8Array(chunkSize),
     busy: Promise.resolve() as Promise<unknown>,
   }));
@@ -107,7 +108,7 @@ async function* chunksOf(
   let next = 0;
   let turn = 0;
   const refill = () => {
-    while (pending.length < READ_AHEAD && next < size) {
+    while (pending.length < BUFFERS - 1 && next < size) {
       const read = fetch(next, buffers[turn++ % buffers.length]!);
       // A failed read-ahead must not go unobserved while the consumer is busy.
       read.catch(() => undefined);
@@ -125,7 +126,7 @@ async function* chunksOf(
   }
 }
 
-/** Bounded writes in flight: `add` waits for the oldest when {@link WRITE_BEHIND} are pending. */
+/** Writes in flight, observed: `add` waits for the oldest when {@link BUFFERS} are pending. */
 class WriteWindow {
   readonly #pending: Array<Promise<void>> = [];
 
@@ -135,7 +136,7 @@ class WriteWindow {
     // Observed at once so that a failure is never unhandled; rethrown by the await below or drain().
     write.catch(() => undefined);
     this.#pending.push(write);
-    if (this.#pending.length >= WRITE_BEHIND) await this.#pending.shift();
+    if (this.#pending.length >= BUFFERS) await this.#pending.shift();
   }
 
   async drain(): Promise<void> {

@@ -200,24 +200,23 @@ export class VhdDisk implements VirtualDisk {
     checkDiskRange(this.virtualSize, offset, target.length);
     if (this.#bat === undefined) return readInto(this.source, target, offset, options);
     const { blockSize } = this;
-    let done = 0;
-    while (done < target.length) {
+    // Blocks fill disjoint parts of the target: their reads are all in flight at once.
+    const reads: Array<Promise<void>> = [];
+    for (let done = 0; done < target.length; ) {
       const position = offset + done;
       const block = Math.floor(position / blockSize);
       const inBlock = position - block * blockSize;
       const span = Math.min(blockSize - inBlock, target.length - done);
       const part = target.subarray(done, done + span);
       const start = this.blockOffset(block);
-      if (start === undefined) {
-        await this.#readParent(part, position, options);
-      } else if (this.type === 'dynamic') {
-        // Dynamic disks hold zeros in never-written sectors, so the bitmap need not be consulted.
-        await readInto(this.source, part, start + this.#bitmapSize + inBlock, options);
-      } else {
-        await this.#readDifferencingBlock(part, block, start, inBlock, options);
-      }
+      if (start === undefined) reads.push(this.#readParent(part, position, options));
+      // Dynamic disks hold zeros in never-written sectors, so the bitmap need not be consulted.
+      else if (this.type === 'dynamic')
+        reads.push(readInto(this.source, part, start + this.#bitmapSize + inBlock, options));
+      else reads.push(this.#readDifferencingBlock(part, block, start, inBlock, options));
       done += span;
     }
+    await Promise.all(reads);
   }
 
   async #readDifferencingBlock(

@@ -272,8 +272,11 @@ export class DynamicVhdWriter {
         );
       this.#next += this.#bitmapSize + this.blockSize;
     }
-    await this.#sink.write(start, bitmap, options);
-    await this.#sink.write(start + this.#bitmapSize, data, options);
+    // Disjoint ranges: both writes can be in flight at once.
+    await Promise.all([
+      this.#sink.write(start, bitmap, options),
+      this.#sink.write(start + this.#bitmapSize, data, options),
+    ]);
     this.#bat[index] = start / SECTOR_SIZE;
   }
 
