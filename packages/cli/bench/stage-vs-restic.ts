@@ -201,79 +201,34 @@ try {
   console.log(`${copied.files} files, ${(copied.bytes / 2 ** 30).toFixed(2)} GiB`);
   spawnSync('restic', ['init', '--repository-version', '2', '--repo', paths.repo], { env });
 
-  warmCache(paths.source);
-  const ourFull = timed('offline-seed', 'full backup', [
-    node,
-    bin,
-    'stage',
-    paths.source,
-    '--staging',
-    paths.staging,
-    '--json',
-  ]);
-  ourFull.storedBytes = storedBytes(paths.staging);
-  rows.push(ourFull);
-  warmCache(paths.source);
-  const resticFull = timed('restic', 'full backup', [
-    'restic',
-    '--repo',
-    paths.repo,
-    'backup',
-    '--quiet',
-    paths.source,
-  ]);
-  resticFull.storedBytes = storedBytes(paths.repo);
-  rows.push(resticFull);
+  const stage = ['stage', paths.source, '--staging', paths.staging, '--json'];
+  const backup = ['--repo', paths.repo, 'backup', '--quiet', paths.source];
+  /** Times both tools on the same step, each after warming the page cache. */
+  const sideBySide = (step: string, ours: string[], theirs: string[], stores?: string[]) => {
+    const runs = [
+      { tool: 'offline-seed', command: [node, bin, ...ours], store: stores?.[0] },
+      { tool: 'restic', command: ['restic', ...theirs], store: stores?.[1] },
+    ];
+    for (const { tool, command, store } of runs) {
+      warmCache(paths.source);
+      const before = store === undefined ? 0 : storedBytes(store);
+      const row = timed(tool, step, command);
+      if (store !== undefined) row.storedBytes = storedBytes(store) - before;
+      rows.push(row);
+    }
+  };
+  const stores = [paths.staging, paths.repo];
+  sideBySide('full backup', stage, backup, stores);
 
   const changes = await applyDayOfChanges(paths.source, Number(values.seed));
   console.log(
     `a day of changes: ${changes.edited} edited, ${changes.appended} appended, ${changes.deleted} deleted, ${changes.added} added (${(changes.bytesWritten / 2 ** 20).toFixed(1)} MiB written)`,
   );
-  warmCache(paths.source);
-  const ourIncremental = timed('offline-seed', 'incremental', [
-    node,
-    bin,
-    'stage',
-    paths.source,
-    '--staging',
-    paths.staging,
-    '--json',
-  ]);
-  ourIncremental.storedBytes = storedBytes(paths.staging) - ourFull.storedBytes;
-  rows.push(ourIncremental);
-  warmCache(paths.source);
-  const resticIncremental = timed('restic', 'incremental', [
-    'restic',
-    '--repo',
-    paths.repo,
-    'backup',
-    '--quiet',
-    paths.source,
-  ]);
-  resticIncremental.storedBytes = storedBytes(paths.repo) - resticFull.storedBytes;
-  rows.push(resticIncremental);
-
-  rows.push(
-    timed('offline-seed', 'restore', [
-      node,
-      bin,
-      'restore',
-      '--staging',
-      paths.staging,
-      '--target',
-      paths.ourRestore,
-    ]),
-  );
-  rows.push(
-    timed('restic', 'restore', [
-      'restic',
-      '--repo',
-      paths.repo,
-      'restore',
-      'latest',
-      '--target',
-      paths.resticRestore,
-    ]),
+  sideBySide('incremental', stage, backup, stores);
+  sideBySide(
+    'restore',
+    ['restore', '--staging', paths.staging, '--target', paths.ourRestore],
+    ['--repo', paths.repo, 'restore', 'latest', '--target', paths.resticRestore],
   );
   const same = spawnSync('diff', ['-rq', paths.source, paths.ourRestore]);
   console.log(
