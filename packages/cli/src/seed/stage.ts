@@ -153,12 +153,14 @@ export async function stageDirectory(source: string, options: StageOptions): Pro
     ? await openExisting(staging, existing, options)
     : await createLocation(staging, options);
   const { writer, codec, parameters } = opened;
+  const sizeScan = new AbortController();
+  let succeeded = false;
   try {
     const descriptor = writer.descriptor;
     const parent = descriptor.snapshots.findLast(
       (s) => (s.stats as { source?: unknown }).source === sourcePath,
     );
-    const progress = progressReporter(sourcePath, options);
+    const progress = progressReporter(sourcePath, options, sizeScan.signal);
     const result = await backupDirectory(sourcePath, {
       sink: new CheckpointSink(writer, {
         checkpointBytes: options.checkpointBytes ?? defaultCheckpointBytes,
@@ -184,6 +186,7 @@ export async function stageDirectory(source: string, options: StageOptions): Pro
     );
     const snapshot = await writer.commitSnapshot(record, options);
     if (options.seal ?? true) await writer.sealVolume();
+    succeeded = true;
     return {
       snapshot,
       stats,
@@ -195,8 +198,11 @@ export async function stageDirectory(source: string, options: StageOptions): Pro
       brokenLock: opened.brokenLock,
     };
   } finally {
-    // Flushes what was put (also after an abort or an error), then releases the lock.
-    await writer.close().catch(() => {});
+    sizeScan.abort();
+    // Flushes what was put (also after an abort or an error), then releases the lock. After a
+    // failure, the failure is what the caller needs to see, not a second one from closing.
+    const closing = writer.close();
+    await (succeeded ? closing : closing.catch(() => {}));
   }
 }
 
@@ -307,11 +313,13 @@ async function lockedRetryingStale<T>(
 function progressReporter(
   source: string,
   options: StageOptions,
+  stopScan: AbortSignal,
 ): ((progress: BackupProgress) => void) | undefined {
   const onProgress = options.onProgress;
   if (onProgress === undefined) return undefined;
   let bytesTotal: number | undefined;
-  sizeOfTree(source, options.abortSignal).then(
+  const signals = options.abortSignal ? [stopScan, options.abortSignal] : [stopScan];
+  sizeOfTree(source, AbortSignal.any(signals)).then(
     (total) => {
       bytesTotal = total;
     },
