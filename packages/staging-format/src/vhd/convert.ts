@@ -86,8 +86,9 @@ async function* chunksOf(
   size: number,
   options: DiskWorkOptions,
 ): AsyncGenerator<Chunk> {
+  // Allocated on first use: small disks and sparse ones need few.
   const buffers = Array.from({ length: BUFFERS }, () => ({
-    bytes: new Uint8Array(chunkSize),
+    bytes: undefined as Uint8Array | undefined,
     busy: Promise.resolve() as Promise<unknown>,
   }));
   const fetch = async (offset: number, buffer: (typeof buffers)[number]): Promise<Chunk> => {
@@ -99,6 +100,7 @@ async function* chunksOf(
     if (inside === 0 || !disk.mayHaveData(offset, inside))
       return { offset, length, data: undefined, hold };
     await buffer.busy;
+    buffer.bytes ??= new Uint8Array(Math.min(chunkSize, size));
     const data = buffer.bytes.subarray(0, length);
     await disk.readInto(data.subarray(0, inside), offset, options);
     data.fill(0, inside);
