@@ -195,6 +195,17 @@ describe('offline-seed vhd', () => {
     expect((await run('vhd', 'convert', 'orphan.vhd', 'x.raw', '--type', 'raw')).code).toBe(1);
   });
 
+  it('shows progress on a terminal, and never with --json', async () => {
+    const tty = Object.assign(memoryIo(), { cwd: dir, isTTY: true });
+    expect(
+      await runCli(['vhd', 'create', 'tty.vhd', '--size', '8MiB', '--type', 'fixed'], { io: tty }),
+    ).toBe(0);
+    expect(tty.err).toMatch(/writing \[#*-*\]/);
+    const json = Object.assign(memoryIo(), { cwd: dir, isTTY: true });
+    await runCli(['vhd', 'convert', 'tty.vhd', 'tty.raw', '--type', 'raw', '--json'], { io: json });
+    expect(json.err).toBe('');
+  });
+
   it('rejects bad command lines with exit 2', async () => {
     expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd')).code).toBe(2);
     expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd', '--type', 'vhdx')).code).toBe(2);

@@ -9,6 +9,7 @@ import {
   formatUuid,
   isStagingFormatError,
   listExtents,
+  type Progress,
   rawDisk,
   type VhdDisk,
   type VhdProblem,
@@ -24,6 +25,7 @@ import {
 import type { Command, CommandContext } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
+import { progressBar } from '../progress.ts';
 
 const units: Record<string, number> = {
   '': 1,
@@ -240,11 +242,16 @@ const create: Command = {
       throw new CliError('USAGE', `--type expected fixed or dynamic, got "${type}"`);
     if (from === undefined && size === undefined)
       throw new CliError('USAGE', 'give --size, --from RAW, or both');
-    const options = { abortSignal: context.signal, force: context.values.force === true };
-    const result =
-      parentText === undefined
-        ? await createFromRaw(out, type, size, from, options)
-        : await createChild(out, resolve(context.io.cwd, parentText), size, from, options);
+    const bar = progressBar(context.io, 'writing', !context.json);
+    const options = {
+      abortSignal: context.signal,
+      force: context.values.force === true,
+      onProgress: (progress: Progress) => bar.update(progress),
+    };
+    const result = await (parentText === undefined
+      ? createFromRaw(out, type, size, from, options)
+      : createChild(out, resolve(context.io.cwd, parentText), size, from, options)
+    ).finally(() => bar.finish());
     printResult(
       context.io,
       context.json,
@@ -258,6 +265,7 @@ const create: Command = {
 interface WriteFlags {
   abortSignal: AbortSignal;
   force: boolean;
+  onProgress: (progress: Progress) => void;
 }
 
 async function openInput(from: string | undefined, size: number | undefined): Promise<VirtualDisk> {
@@ -293,6 +301,7 @@ async function createFromRaw(
       convertDisk(input, sink, {
         type,
         abortSignal: flags.abortSignal,
+        onProgress: flags.onProgress,
         ...(virtualSize === undefined ? {} : { virtualSize }),
       }),
     );
@@ -319,6 +328,7 @@ async function createChild(
       const result = await writeNewFile(out, flags.force, (sink) =>
         createDifferencing(parent, input, sink, {
           abortSignal: flags.abortSignal,
+          onProgress: flags.onProgress,
           parentPath: {
             relativePath: relative(dirname(out), parentPath),
             absolutePath: parentPath,
@@ -374,13 +384,15 @@ const convert: Command = {
           'USAGE',
           `--size ${virtualSize} is smaller than ${input} (${disk.virtualSize} bytes)`,
         );
+      const bar = progressBar(context.io, 'converting', !context.json);
       const result = await writeNewFile(out, context.values.force === true, (sink) =>
         convertDisk(disk, sink, {
           type,
           abortSignal: context.signal,
+          onProgress: (progress) => bar.update(progress),
           ...(virtualSize === undefined ? {} : { virtualSize }),
         }),
-      );
+      ).finally(() => bar.finish());
       const data = { path: out, type, virtualSize: result.virtualSize, fileSize: result.fileSize };
       printResult(
         context.io,
@@ -404,7 +416,11 @@ const merge: Command = {
     'The parent keeps its identity; CHILD stays a valid, now redundant, child and can be deleted.\nOther children of the same parent become invalid.',
   async run(context) {
     const [child] = positionals(context, ['CHILD']) as [string];
-    const result = await mergeVhdFile(child, { abortSignal: context.signal });
+    const bar = progressBar(context.io, 'merging', !context.json);
+    const result = await mergeVhdFile(child, {
+      abortSignal: context.signal,
+      onProgress: (progress) => bar.update(progress),
+    }).finally(() => bar.finish());
     const data = { child, ...result };
     printResult(context.io, context.json, data, (d) =>
       [

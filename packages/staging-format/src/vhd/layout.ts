@@ -351,9 +351,10 @@ async function readParentReference(
         at,
       );
     const data = await source.read(entry.dataOffset, entry.dataLength, options);
+    // Only the data itself: the reserved space is ambiguous (sectors or bytes) across writers.
     metadata.push({
       start: entry.dataOffset,
-      end: entry.dataOffset + Math.max(entry.dataLength, entry.dataSpace),
+      end: entry.dataOffset + entry.dataLength,
       what: `parent locator ${i}`,
     });
     let path: string;
