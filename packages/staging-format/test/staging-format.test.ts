@@ -27,7 +27,7 @@ import {
   encodeTransferHashes,
 } from '../src/staging/location/transfer-hashes.ts';
 import { BlobIndex } from '../src/staging/writer/blob-index.ts';
-import { TransferHasher } from '../src/staging/writer/transfer-hasher.ts';
+import { StreamHasher } from '../src/staging/writer/stream-hasher.ts';
 
 const stagingId = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
 
@@ -70,14 +70,9 @@ describe('superblock', () => {
       fc.property(fc.nat(SUPERBLOCK_SIZE - 1), fc.integer({ min: 1, max: 255 }), (at, xor) => {
         const damaged = encoded.slice();
         damaged[at]! ^= xor;
-        const error = (() => {
-          try {
-            decodeSuperblock(damaged, 'v.vhd');
-          } catch (e) {
-            return e;
-          }
-        })();
-        expect(error).toMatchObject({ code: 'VOLUME_BAD_SUPERBLOCK', path: 'v.vhd', offset: 0 });
+        expect(() => decodeSuperblock(damaged, 'v.vhd')).toThrow(
+          expect.objectContaining({ code: 'VOLUME_BAD_SUPERBLOCK', path: 'v.vhd', offset: 0 }),
+        );
       }),
     );
   });
@@ -362,7 +357,7 @@ describe('BlobIndex', () => {
   });
 });
 
-describe('TransferHasher', () => {
+describe('StreamHasher', () => {
   /** Data with zero runs of every length class: sectors, partial sectors, more than 4 MiB. */
   const data = fc
     .array(
@@ -393,7 +388,7 @@ describe('TransferHasher', () => {
       return bytes;
     });
 
-  it('gives the finder’s ranges with the MD5 of their bytes, however the data is pushed, in a worker or not', async () => {
+  it('gives SHA-256 per 2 MiB block and the finder’s ranges with their MD5, however the data is pushed, in a worker or not', async () => {
     await fc.assert(
       fc.asyncProperty(
         data,
@@ -407,16 +402,32 @@ describe('TransferHasher', () => {
               .update(bytes.subarray(range.offset, range.offset + range.length))
               .digest('hex'),
           }));
-          const hasher = new TransferHasher({ inThread });
+          const hasher = new StreamHasher({ inThread });
+          const blockData: Uint8Array[] = [];
           let at = 0;
           for (let i = 0; at < bytes.length; i++) {
             const length = Math.min(cuts[i % cuts.length]!, bytes.length - at);
             const piece = bytes.subarray(at, at + length);
-            // Zero pieces are skipped rather than pushed half of the time, as sealing does with padding.
+            // Zero pieces are skipped rather than pushed half of the time, as sealing does with
+            // padding; every third piece is pushed but kept out of the blocks, as sealing does with
+            // the checksum table itself.
             if (i % 2 === 1 && piece.every((b) => b === 0)) hasher.skipZeros(length);
-            else hasher.push(piece);
+            else if (i % 3 === 2) hasher.push(piece, { blocks: false });
+            else {
+              hasher.push(piece);
+              blockData.push(piece);
+            }
             at += length;
           }
+          const blocks = Buffer.concat(blockData);
+          const table = Buffer.concat(
+            Array.from({ length: Math.ceil(blocks.length / (2 * 1024 * 1024)) }, (_, b) =>
+              createHash('sha256')
+                .update(blocks.subarray(b * 2 * 1024 * 1024, (b + 1) * 2 * 1024 * 1024))
+                .digest(),
+            ),
+          );
+          expect(Buffer.from(await hasher.blockTable()).equals(table)).toBe(true);
           expect(await hasher.end()).toEqual(expected);
         },
       ),

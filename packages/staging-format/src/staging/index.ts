@@ -49,4 +49,4 @@ export type { BlobSink, BlobSource, SinkBlob } from './sink.ts';
 export { type CrashOptions, MemoryLocationStore } from './store/memory.ts';
 export type { LocationLock, LocationStore, VolumeFile } from './store/store.ts';
 export type { BlobLocation } from './writer/blob-index.ts';
-export type { TransferRange } from './writer/transfer-hasher.ts';
+export type { TransferRange } from './writer/stream-hasher.ts';

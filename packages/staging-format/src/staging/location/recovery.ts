@@ -6,7 +6,7 @@ import { decodeSuperblock } from '../format/superblock.ts';
 import { corruptVolumeError, findSyncMarkAfter, scanRecords } from '../reader/scan.ts';
 import { VolumeReader } from '../reader/volume-reader.ts';
 import type { LocationStore } from '../store/store.ts';
-import { TransferHasher, type TransferRange } from '../writer/transfer-hasher.ts';
+import { StreamHasher, type TransferRange } from '../writer/stream-hasher.ts';
 import { VolumeWriter } from '../writer/volume-writer.ts';
 
 /** What opening a location found in its open volume after a crash. */
@@ -78,10 +78,13 @@ export async function recoverOpenVolume(
   const sealed = await tryOpenSealed(store, entry, stagingId);
   if (sealed !== undefined) {
     await file.close();
-    const hasher = new TransferHasher();
+    const hasher = new StreamHasher();
     const size = sealed.source.size;
     for (let at = 0; at < size; at += 4 * 1024 * 1024) {
-      hasher.push(await sealed.source.read(at, Math.min(4 * 1024 * 1024, size - at)));
+      hasher.push(await sealed.source.read(at, Math.min(4 * 1024 * 1024, size - at)), {
+        blocks: false,
+      });
+      await hasher.ready();
     }
     return {
       outcome: 'sealed',

@@ -1,6 +1,6 @@
 import { StagingFormatError } from '../../errors.ts';
 import { MAX_PAGE_RANGE, SECTOR_SIZE } from '../../vhd/index.ts';
-import type { TransferRange } from '../writer/transfer-hasher.ts';
+import type { TransferRange } from '../writer/stream-hasher.ts';
 
 /** Sidecar of a sealed volume: MD5 per non-zero page range, for drive preparation. */
 export interface TransferHashes {

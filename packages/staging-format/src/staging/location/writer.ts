@@ -29,7 +29,7 @@ import { VolumeReader } from '../reader/volume-reader.ts';
 import type { BlobSink, BlobSource, SinkBlob } from '../sink.ts';
 import type { LocationLock, LocationStore } from '../store/store.ts';
 import { BlobIndex } from '../writer/blob-index.ts';
-import type { TransferRange } from '../writer/transfer-hasher.ts';
+import type { TransferRange } from '../writer/stream-hasher.ts';
 import { VolumeWriter } from '../writer/volume-writer.ts';
 import { readDescriptor, writeDescriptor } from './descriptor-io.ts';
 import { recoverOpenVolume, type VolumeRecovery } from './recovery.ts';

@@ -19,8 +19,7 @@ import { sha256 } from '../hashing/hasher.ts';
 import { blobFromRecord } from '../reader/record.ts';
 import type { SinkBlob } from '../sink.ts';
 import type { VolumeFile } from '../store/store.ts';
-import { BlockHasher } from './block-hasher.ts';
-import { TransferHasher, type TransferRange } from './transfer-hasher.ts';
+import { StreamHasher, type TransferRange } from './stream-hasher.ts';
 
 /** Blobs below this size are copied into a batch; larger ones are written from the caller's buffer. */
 const COPY_BELOW = 64 * 1024;
@@ -66,8 +65,7 @@ export class VolumeWriter {
   readonly path: string;
   readonly #file: VolumeFile;
   readonly #entries: IndexEntry[];
-  readonly #blocks = new BlockHasher();
-  readonly #transfer = new TransferHasher();
+  readonly #hashes = new StreamHasher();
   #end: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -115,8 +113,8 @@ export class VolumeWriter {
     const writer = new VolumeWriter(file, path, identity, entries);
     for (let at = 0; at < file.size; at += 4 * MiB) {
       const bytes = await writer.#guard(() => file.read(at, Math.min(4 * MiB, file.size - at)));
-      writer.#blocks.push(bytes);
-      writer.#transfer.push(bytes);
+      writer.#hashes.push(bytes);
+      await writer.#hashes.ready();
     }
     return writer;
   }
@@ -199,7 +197,7 @@ export class VolumeWriter {
     this.#queue(catalog);
     await this.#writePending();
     const tableOffset = this.#end;
-    const table = this.#blocks.finish();
+    const table = await this.#hashes.blockTable();
     const fileSize = sealedSize(indexOffset, this.#entries.length, catalog.length);
     const virtualSize = fileSize - FOOTER_SIZE;
     const trailer = encodeTrailer({
@@ -223,7 +221,7 @@ export class VolumeWriter {
         transfer: false,
       });
     }
-    this.#transfer.skipZeros(padding);
+    this.#hashes.skipZeros(padding);
     await this.#appendNow([trailer, footer], { blocks: false });
     await this.#sync();
     this.#sealed = true;
@@ -231,7 +229,7 @@ export class VolumeWriter {
       size: this.#end,
       recordCount: this.#entries.length,
       sealedAtMs,
-      transferRanges: await this.#transfer.end(),
+      transferRanges: await this.#hashes.end(),
     };
   }
 
@@ -251,7 +249,7 @@ export class VolumeWriter {
   }
 
   async close(): Promise<void> {
-    this.#transfer.close();
+    this.#hashes.close();
     await this.#file.close();
   }
 
@@ -279,10 +277,10 @@ export class VolumeWriter {
   async #write(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
     const writing = this.#guard(() => this.#file.append(chunks));
     for (const chunk of chunks) {
-      if (feed.blocks !== false) this.#blocks.push(chunk);
-      if (feed.transfer !== false) this.#transfer.push(chunk);
+      if (feed.transfer !== false) this.#hashes.push(chunk, { blocks: feed.blocks !== false });
     }
     await writing;
+    await this.#hashes.ready();
   }
 
   /** Writes what is batched and makes everything durable. */
