@@ -110,6 +110,11 @@ function pageProblem(entries: unknown): string | undefined {
   return undefined;
 }
 
+// A backslash is an ordinary character in POSIX names (systemd units are full of them), but a
+// separator on Windows, where restoring such a name could leave the target directory.
+const windows =
+  (globalThis as { process?: { platform?: string } }).process?.platform === 'win32';
+
 /** Whether `name` is a safe single path component (restore joins it to a directory). */
 export function isSafeName(name: unknown): name is string {
   return (
@@ -118,7 +123,7 @@ export function isSafeName(name: unknown): name is string {
     name !== '.' &&
     name !== '..' &&
     !name.includes('/') &&
-    !name.includes('\\') &&
+    !(windows && name.includes('\\')) &&
     !name.includes('\0')
   );
 }
