@@ -4,8 +4,8 @@
  *   node packages/staging-format/bench/vhd-convert.ts [--size-gib 2] [--runs 3] [--sparse]
  *
  * Creates a raw image under the OS temp folder (half of its 2 MiB blocks data, half zeros), runs each
- * conversion with both tools `--runs` times in alternation, prints the best time, throughput (of the
- * virtual size) and peak RSS of each, and deletes everything. Ours runs from the built package when
+ * conversion with both tools `--runs` times in alternation, prints the best wall time, throughput
+ * (of the virtual size), best CPU time (user + system) and peak RSS of each, and deletes everything. Ours runs from the built package when
  * there is one (as users run it), from source otherwise. Needs qemu-img and /usr/bin/time.
  */
 import { spawnSync } from 'node:child_process';
@@ -59,19 +59,23 @@ async function makeRaw(path: string, size: number, sparse: boolean): Promise<voi
 
 interface Measure {
   seconds: number;
+  /** User plus system CPU time: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   peakRssMiB: number;
 }
 
 function timed([command, ...args]: string[]): Measure {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command!, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', command!, ...args], {
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
-  const [seconds, kib] = result.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [
-    number,
-    number,
-  ];
-  return { seconds, peakRssMiB: kib / 1024 };
+  const [seconds, kib, user, system] = result.stderr
+    .trim()
+    .split('\n')
+    .pop()!
+    .split(' ')
+    .map(Number) as [number, number, number, number];
+  return { seconds, cpuSeconds: user + system, peakRssMiB: kib / 1024 };
 }
 
 async function main(): Promise<void> {
@@ -120,20 +124,24 @@ async function main(): Promise<void> {
           const previous = best[tool];
           best[tool] = {
             seconds: Math.min(previous?.seconds ?? Number.POSITIVE_INFINITY, measure.seconds),
+            cpuSeconds: Math.min(
+              previous?.cpuSeconds ?? Number.POSITIVE_INFINITY,
+              measure.cpuSeconds,
+            ),
             peakRssMiB: Math.max(previous?.peakRssMiB ?? 0, measure.peakRssMiB),
           };
         }
       }
-      for (const [tool, { seconds, peakRssMiB }] of Object.entries(best))
+      for (const [tool, { seconds, cpuSeconds, peakRssMiB }] of Object.entries(best))
         rows.push(
-          `| ${step} | ${tool} | ${seconds.toFixed(2)} | ${(size / MiB / seconds).toFixed(0)} | ${peakRssMiB.toFixed(0)} |`,
+          `| ${step} | ${tool} | ${seconds.toFixed(2)} | ${(size / MiB / seconds).toFixed(0)} | ${cpuSeconds.toFixed(2)} | ${peakRssMiB.toFixed(0)} |`,
         );
     }
     console.log(
       `${size / 1024 / MiB} GiB raw, half zeros${values.sparse === true ? ' (sparse file)' : ''}; best of ${runs} runs each, alternating; ours from ${useDist ? 'dist' : 'source'}`,
     );
-    console.log('| conversion | tool | seconds | MiB/s | peak RSS MiB |');
-    console.log('|---|---|---|---|---|');
+    console.log('| conversion | tool | wall s | MiB/s | CPU s | peak RSS MiB |');
+    console.log('|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {
     await rm(dir, { recursive: true, force: true });

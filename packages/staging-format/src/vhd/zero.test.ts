@@ -53,6 +53,25 @@ describe('isZero', () => {
   });
 });
 
+describe('isZero on almost-zero data', () => {
+  it('finds a single non-zero byte anywhere, at any alignment', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.nat(),
+        fc.nat(7),
+        fc.integer({ min: 1, max: 255 }),
+        (length, at, skip, value) => {
+          const data = new Uint8Array(length + 8).subarray(skip, skip + length);
+          expect(isZero(data)).toBe(true);
+          data[at % length] = value;
+          expect(isZero(data)).toBe(false);
+        },
+      ),
+    );
+  });
+});
+
 describe('NonZeroRangeFinder', () => {
   it('finds the same ranges as the obvious definition, however the data is split', () => {
     fc.assert(

@@ -12,18 +12,16 @@ export interface Range {
 // Node's Buffer.compare is a native memcmp, several times faster than a JS loop; browsers use the loop.
 const nativeCompare = (globalThis as { Buffer?: { compare(a: Uint8Array, b: Uint8Array): number } })
   .Buffer?.compare;
-const ZERO_CHUNK = new Uint8Array(64 * 1024);
+/** Leading bytes checked one by one before the shifted self-comparison of {@link isZero}. */
+const SHIFT = 16;
 
 /** True when every byte of `bytes` is zero. */
 export function isZero(bytes: Uint8Array): boolean {
-  if (nativeCompare !== undefined) {
-    for (let at = 0; at < bytes.length; at += ZERO_CHUNK.length) {
-      const part = bytes.subarray(at, at + ZERO_CHUNK.length);
-      if (nativeCompare(part, ZERO_CHUNK.subarray(0, part.length)) !== 0) return false;
-    }
-    return true;
-  }
-  return isZeroPortable(bytes);
+  if (nativeCompare === undefined || bytes.length <= SHIFT) return isZeroPortable(bytes);
+  for (let i = 0; i < SHIFT; i++) if (bytes[i] !== 0) return false;
+  // With the first 16 bytes zero, bytes[i] === bytes[i + 16] everywhere means all are zero: one
+  // memcmp over memory already in cache, more than twice as fast as comparing with a zero buffer.
+  return nativeCompare(bytes.subarray(0, bytes.length - SHIFT), bytes.subarray(SHIFT)) === 0;
 }
 
 /** True when `a` and `b` hold the same bytes (a native comparison where available). */
