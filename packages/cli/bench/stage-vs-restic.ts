@@ -193,6 +193,13 @@ function warmCache(dir: string): void {
   spawnSync('sh', ['-c', `find "${dir}" -type f -print0 | xargs -0 cat > /dev/null`]);
 }
 
+const header = `${'step'.padEnd(13)}${'tool'.padEnd(14)}${'wall s'.padStart(8)}${'cpu s'.padStart(8)}${'peak RSS MiB'.padStart(14)}${'stored MiB'.padStart(12)}`;
+
+function formatRow(r: Measurement): string {
+  const stored = r.storedBytes === undefined ? '' : (r.storedBytes / 2 ** 20).toFixed(1);
+  return `${r.step.padEnd(13)}${r.tool.padEnd(14)}${r.wallSeconds.toFixed(1).padStart(8)}${r.cpuSeconds.toFixed(1).padStart(8)}${r.maxRssMiB.toFixed(0).padStart(14)}${stored.padStart(12)}`;
+}
+
 const node = process.execPath;
 const rows: Measurement[] = [];
 try {
@@ -215,6 +222,7 @@ try {
       const row = timed(tool, step, command);
       if (store !== undefined) row.storedBytes = storedBytes(store) - before;
       rows.push(row);
+      console.log(formatRow(row));
     }
   };
   const stores = [paths.staging, paths.repo];
@@ -237,16 +245,8 @@ try {
       : `offline-seed restore DIFFERS:\n${same.stdout.toString().slice(0, 2000)}`,
   );
 
-  const mib = (bytes: number | undefined) =>
-    bytes === undefined ? '' : (bytes / 2 ** 20).toFixed(1);
-  console.log(
-    `\n${'step'.padEnd(13)}${'tool'.padEnd(14)}${'wall s'.padStart(8)}${'cpu s'.padStart(8)}${'peak RSS MiB'.padStart(14)}${'stored MiB'.padStart(12)}`,
-  );
-  for (const r of rows) {
-    console.log(
-      `${r.step.padEnd(13)}${r.tool.padEnd(14)}${r.wallSeconds.toFixed(1).padStart(8)}${r.cpuSeconds.toFixed(1).padStart(8)}${r.maxRssMiB.toFixed(0).padStart(14)}${mib(r.storedBytes).padStart(12)}`,
-    );
-  }
+  console.log(`\n${header}`);
+  for (const row of rows) console.log(formatRow(row));
   console.log(
     '\nratios offline-seed / restic (targets: time ≤ 0.5 full, ≤ 0.7 incremental, ≤ 0.5 restore)',
   );

@@ -114,6 +114,21 @@ describe('stage, verify, restore', () => {
     expect((await verifyStaging({ staging, passphrase })).ok).toBe(true);
   });
 
+  it('keeps names that are odd but legal: backslashes, spaces, newlines, non-ASCII', async () => {
+    const { dir, source, options } = await setup('names');
+    const odd = join(source, 'odd');
+    await fs.mkdir(odd);
+    for (const name of ['system-systemd\\x2dcryptsetup.slice', 'with space', 'new\nline', 'ü-名前'])
+      await fs.writeFile(join(odd, name), name);
+    await setWholeSecondTimes(source);
+    await stageDirectory(source, options);
+    await fs.appendFile(join(odd, 'with space'), '!');
+    const incremental = await stageDirectory(source, options);
+    expect(incremental.skipped).toEqual([]);
+    await restoreStagedSnapshot({ staging: options.staging, passphrase, target: join(dir, 'out') });
+    await expectSameTree(join(dir, 'out'), source);
+  });
+
   it('stores an unencrypted location without a passphrase', async () => {
     const { dir, source, staging } = await setup('plain');
     await stageDirectory(source, { staging, unencrypted: true, workers: 0 });
