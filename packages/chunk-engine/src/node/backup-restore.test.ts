@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobCodec } from '../blob/codec.ts';
 import { MemoryBlobStore } from '../blob/memory-store.ts';
-import { fromHex } from '../bytes.ts';
+import { BlobWriter } from '../blob/writer.ts';
+import { fromHex, toHex } from '../bytes.ts';
+import { encodeTree, type TreeBlob } from '../catalog/format.ts';
 import { CatalogReader } from '../catalog/reader.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { DedupIndex } from '../dedup/index.ts';
@@ -220,13 +222,11 @@ describe('backup and restore', () => {
       chunker,
       workers: 0,
     });
-    expect(result.skipped).toEqual(
-      [
-        { path: 'a-fifo', code: 'FILE_UNSUPPORTED', message: expect.any(String) },
-        { path: 'empty-file', code: 'FILE_VANISHED', message: 'vanished while the backup ran' },
-        { path: 'run.sh', code: 'FILE_UNREADABLE', message: 'EACCES: permission denied' },
-      ].sort((a, b) => (a.path < b.path ? -1 : 1)),
-    );
+    expect(result.skipped).toEqual([
+      { path: 'a-fifo', code: 'FILE_UNSUPPORTED', message: expect.any(String) },
+      { path: 'empty-file', code: 'FILE_VANISHED', message: 'vanished while the backup ran' },
+      { path: 'run.sh', code: 'FILE_UNREADABLE', message: 'EACCES: permission denied' },
+    ]);
     expect(result.stats.files).toBe(7);
   });
 
@@ -295,6 +295,37 @@ describe('backup and restore', () => {
       Buffer.from(pseudoRandom(100_000, 1)),
     );
     expect(result.stats.files).toBe(6);
+  });
+
+  it('keeps a hard link whose recorded first path comes later in the catalog', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const writer = new BlobWriter(store, codec);
+    const chunk = toHex((await writer.write('data', new TextEncoder().encode('shared'))).id);
+    const writeTree = async (tree: TreeBlob) =>
+      toHex((await writer.write('tree', encodeTree(tree))).id);
+    const file = { type: 'file' as const, mode: 0o644, mtimeNs: '0', size: 6, chunks: [chunk] };
+    const page = await writeTree({
+      version: 1,
+      kind: 'page',
+      entries: [
+        { ...file, name: 'a-link', hardLink: 'z-first' },
+        { ...file, name: 'z-first' },
+      ],
+    });
+    const rootId = await writeTree({
+      version: 1,
+      kind: 'root',
+      root: { name: '', type: 'dir', mode: 0o755, mtimeNs: '0', pages: [page] },
+    });
+    const target = join(work, 'links');
+    expect((await restoreSnapshot({ source: store, codec, rootId, target })).failed).toEqual([]);
+    const [a, z] = await Promise.all([
+      fs.stat(join(target, 'a-link')),
+      fs.stat(join(target, 'z-first')),
+    ]);
+    expect(a.ino).toBe(z.ino);
+    expect(await fs.readFile(join(target, 'z-first'), 'utf8')).toBe('shared');
   });
 
   it('restores a subtree, a single file, and refuses to overwrite unless asked', async () => {

@@ -106,7 +106,11 @@ export async function backupDirectory(root: string, options: BackupOptions): Pro
     const entry = await run.directory(root, '', rootStat, parentRoot);
     const rootId = await run.writeTree({ version: 1, kind: 'root', root: { ...entry, name: '' } });
     await run.writer.flush(options);
-    return { rootId, stats: run.progress(), skipped: run.skipped };
+    const stats = run.progress();
+    options.onProgress?.(stats);
+    // Files finish in any order; report skipped paths in a stable one.
+    const skipped = run.skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { rootId, stats, skipped };
   } catch (error) {
     // Whatever was put stays usable (the next run dedups against it).
     // (When a put failed the writer's flush rejects; the sink may still keep what came before.)
@@ -144,10 +148,16 @@ class BackupRun {
   readonly #options: BackupOptions;
   readonly #cdc: FastCdc;
   readonly #slots: Semaphore;
+  /** Subdirectories walked concurrently with their parents. */
+  readonly #walkers = new Semaphore(16);
   readonly #budget = new Semaphore(maxBytesInFlight);
+  /**
+   * First path seen of each inode with several links, and its chunk refs once read (undefined
+   * when reading it failed). Files are read concurrently, so later links wait for the first.
+   */
   readonly #hardLinks = new Map<
     string,
-    { path: string; refs: Pick<FileEntry, 'chunks' | 'chunkLists'> }
+    { path: string; refs: Promise<Pick<FileEntry, 'chunks' | 'chunkLists'> | undefined> }
   >();
   readonly #counts = {
     files: 0,
@@ -275,10 +285,21 @@ class BackupRun {
         const childPath = path === '' ? name : `${path}/${name}`;
         const before = previous.get(name);
         if (dirent.isDirectory()) {
-          queue.push(
-            this.#subdirectory(childFsPath, childPath, before?.type === 'dir' ? before : undefined),
+          const walk = this.#subdirectory(
+            childFsPath,
+            childPath,
+            before?.type === 'dir' ? before : undefined,
           );
-          await queue[queue.length - 1];
+          // Walk it alongside this directory while a walker slot is free, so the sealers never
+          // wait at directory boundaries; otherwise walk it now (that never needs a slot, so
+          // walks waiting on each other cannot deadlock).
+          if (this.#walkers.tryAcquire()) {
+            const task = walk().finally(() => this.#walkers.release());
+            task.catch(() => {}); // awaited in order by drain()
+            queue.push(task);
+          } else {
+            queue.push(Promise.resolve(await walk()));
+          }
         } else {
           await this.#slots.acquire();
           const task = this.#leaf(
@@ -302,7 +323,16 @@ class BackupRun {
     return { ...entryBase(dirent(path), stat), type: 'dir', pages: await pages.finish() };
   }
 
-  async #subdirectory(
+  /** A walk of a subdirectory, to start now or later; skips it when it cannot be read. */
+  #subdirectory(
+    fsPath: string,
+    path: string,
+    parent: DirectoryEntry | undefined,
+  ): () => Promise<CatalogEntry | undefined> {
+    return () => this.#walkSubdirectory(fsPath, path, parent);
+  }
+
+  async #walkSubdirectory(
     fsPath: string,
     path: string,
     parent: DirectoryEntry | undefined,
@@ -325,6 +355,8 @@ class BackupRun {
     before: CatalogEntry | undefined,
     doneReading: () => void,
   ): Promise<CatalogEntry | undefined> {
+    // Set when this is the first path of a multiply linked inode: hands its refs to the others.
+    let settleLink: (refs: Pick<FileEntry, 'chunks' | 'chunkLists'> | undefined) => void = () => {};
     try {
       const stat = await fs.lstat(fsPath, { bigint: true });
       const base = entryBase(name, stat);
@@ -348,9 +380,18 @@ class BackupRun {
       };
       const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
       const linked = linkKey ? this.#hardLinks.get(linkKey) : undefined;
-      if (linked) {
+      const linkedRefs = await linked?.refs;
+      if (linked && linkedRefs) {
         this.#counts.files++;
-        return { ...entry, hardLink: linked.path, ...linked.refs };
+        return { ...entry, hardLink: linked.path, ...linkedRefs };
+      }
+      if (linkKey && !linked) {
+        const refs = new Promise<Pick<FileEntry, 'chunks' | 'chunkLists'> | undefined>(
+          (resolve) => {
+            settleLink = resolve;
+          },
+        );
+        this.#hardLinks.set(linkKey, { path, refs });
       }
       const unchanged =
         !this.#options.rereadUnchanged &&
@@ -371,11 +412,12 @@ class BackupRun {
         refs = read.refs;
         entry.size = read.size;
       }
-      if (linkKey) this.#hardLinks.set(linkKey, { path, refs });
+      settleLink(refs);
       this.#counts.files++;
       this.#report();
       return { ...entry, ...refs };
     } catch (error) {
+      settleLink(undefined);
       return this.#skipOrThrow(path, error);
     } finally {
       doneReading();
@@ -530,6 +572,13 @@ class Semaphore {
     }
     this.#count = count;
     this.#free = count;
+  }
+
+  /** Takes `amount` if it is free right now; never waits. */
+  tryAcquire(amount = 1): boolean {
+    if (this.#waiting.length > 0 || !this.#fits(amount)) return false;
+    this.#free -= amount;
+    return true;
   }
 
   async acquire(amount = 1): Promise<void> {

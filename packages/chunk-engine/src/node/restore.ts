@@ -74,6 +74,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const running = new Set<Promise<void>>();
   // Directories get their mode and mtime after their contents: a stack in walk order.
   const openDirectories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
+  /** Snapshot path of a hard link's first path → where its content was written already. */
+  const laterLinks = new Map<string, string>();
   const fail = (path: string, error: unknown) => {
     const code =
       error instanceof ChunkEngineError
@@ -125,12 +127,30 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
       continue;
     }
-    // A hard link waits for the files before it: its first link must be complete (or removed).
-    if (entry.hardLink !== undefined) await Promise.all(running);
+    // Hard links: link to the other path when it is restored already (after the files before
+    // it are complete, or removed if they failed). Otherwise write the content here and let that
+    // path link to this one when the walk reaches it (backups record whichever path they read
+    // first, which need not come first in the catalog).
+    const linkTo =
+      entry.hardLink === undefined
+        ? laterLinks.get(path)
+        : hardLinkPath(entry.hardLink, base, options.target);
+    laterLinks.delete(path);
+    if (linkTo !== undefined) {
+      await Promise.all(running);
+      if (options.overwrite) await fs.rm(fsPath, { force: true });
+      const linked = await fs.link(linkTo, fsPath).then(
+        () => true,
+        () => false,
+      );
+      if (linked) {
+        stats.files++;
+        continue;
+      }
+      if (entry.hardLink !== undefined) laterLinks.set(entry.hardLink, fsPath);
+    }
     while (running.size >= slots) await Promise.race(running);
-    const linkSource =
-      entry.hardLink === undefined ? undefined : hardLinkPath(entry.hardLink, base, options.target);
-    const task = restoreFile(reader, entry, fsPath, linkSource, options, stats)
+    const task = restoreFile(reader, entry, fsPath, options, stats)
       .then(() => {
         stats.files++;
         options.onProgress?.({ ...stats });
@@ -154,19 +174,10 @@ async function restoreFile(
   reader: CatalogReader,
   entry: FileEntry,
   fsPath: string,
-  linkSource: string | undefined,
   options: RestoreOptions,
   stats: RestoreProgress,
 ): Promise<void> {
   if (options.overwrite) await fs.rm(fsPath, { force: true });
-  if (linkSource !== undefined) {
-    try {
-      await fs.link(linkSource, fsPath);
-      return;
-    } catch {
-      // The first link failed or lies outside the subtree: write the content instead.
-    }
-  }
   const handle = await fs.open(
     fsPath,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
