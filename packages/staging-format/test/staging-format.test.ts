@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isStagingFormatError, NonZeroRangeFinder } from '../src/index.ts';
+import { isStagingFormatError } from '../src/index.ts';
 import { toHex } from '../src/staging/format/bytes.ts';
 import {
   RECORD_HEADER_SIZE,
@@ -28,6 +28,7 @@ import {
 } from '../src/staging/location/transfer-hashes.ts';
 import { BlobIndex } from '../src/staging/writer/blob-index.ts';
 import { StreamHasher } from '../src/staging/writer/stream-hasher.ts';
+import { expectedTransferRanges } from './fixtures/staging-helpers.ts';
 
 const stagingId = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
 
@@ -395,13 +396,7 @@ describe('StreamHasher', () => {
         fc.array(fc.integer({ min: 1, max: 3_000_000 }), { minLength: 1, maxLength: 6 }),
         fc.boolean(),
         async (bytes, cuts, inThread) => {
-          const finder = new NonZeroRangeFinder();
-          const expected = [...finder.push(bytes), ...finder.end()].map((range) => ({
-            ...range,
-            md5: createHash('md5')
-              .update(bytes.subarray(range.offset, range.offset + range.length))
-              .digest('hex'),
-          }));
+          const expected = expectedTransferRanges(bytes);
           const hasher = new StreamHasher({ inThread });
           const blockData: Uint8Array[] = [];
           let at = 0;

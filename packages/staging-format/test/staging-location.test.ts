@@ -8,7 +8,6 @@ import {
   isStagingFormatError,
   MemoryByteSource,
   MemoryLocationStore,
-  NonZeroRangeFinder,
   type SinkBlob,
   StagingReader,
   StagingWriter,
@@ -18,6 +17,7 @@ import {
 import type { VolumeFile } from '../src/staging/store/store.ts';
 import {
   blobDifference,
+  expectedTransferRanges,
   locationOptions,
   testBlob,
   testBlobId,
@@ -106,13 +106,7 @@ describe('StagingWriter and readers over an in-memory location', () => {
       expect(createHash('sha256').update(sidecar).digest('hex')).toBe(
         volume.transferHashes!.sha256,
       );
-      const finder = new NonZeroRangeFinder();
-      const expected = [...finder.push(bytes), ...finder.end()].map((range) => ({
-        ...range,
-        md5: createHash('md5')
-          .update(bytes.subarray(range.offset, range.offset + range.length))
-          .digest('hex'),
-      }));
+      const expected = expectedTransferRanges(bytes);
       const hashes = decodeTransferHashes(sidecar, volume.transferHashes!.file);
       expect(hashes).toMatchObject({ volume: volume.number, fileSize: bytes.length });
       expect(hashes.ranges).toEqual(expected);

@@ -1,9 +1,30 @@
 import { StagingFormatError } from '../../errors.ts';
 import { bytesEqual, toHex } from '../format/bytes.ts';
 import { RECORD_HEADER_SIZE, RecordType } from '../format/constants.ts';
-import { decodeRecordHeader, recordCrcMatches } from '../format/record.ts';
+import { decodeRecordHeader, headerCrc, type RecordHeader } from '../format/record.ts';
 import type { IndexEntry } from '../format/sections.ts';
+import { crc32 } from '../hashing/crc32.ts';
 import type { SinkBlob } from '../sink.ts';
+
+/**
+ * Why a record does not match its index entry, or `undefined` when it does. `crc` is the CRC-32
+ * computed over the record's header (CRC field as zero) and stored bytes.
+ */
+export function recordProblem(
+  header: RecordHeader | string,
+  entry: IndexEntry,
+  crc: number,
+): string | undefined {
+  if (typeof header === 'string') return header;
+  if (
+    !bytesEqual(header.id, entry.id) ||
+    header.storedLength !== entry.storedLength ||
+    header.type !== RecordType[entry.type]
+  ) {
+    return 'record header does not match the index';
+  }
+  return header.crc === crc ? undefined : 'record CRC mismatch';
+}
 
 /**
  * Checks the bytes of one record (header and stored bytes, as read at `entry.offset`) against its
@@ -14,16 +35,7 @@ export function blobFromRecord(bytes: Uint8Array, entry: IndexEntry, path?: stri
   const headerBytes = bytes.subarray(0, RECORD_HEADER_SIZE);
   const stored = bytes.subarray(RECORD_HEADER_SIZE);
   const header = decodeRecordHeader(headerBytes);
-  const problem =
-    typeof header === 'string'
-      ? header
-      : !bytesEqual(header.id, entry.id) ||
-          header.storedLength !== entry.storedLength ||
-          header.type !== RecordType[entry.type]
-        ? 'record header does not match the index'
-        : !recordCrcMatches(headerBytes, stored)
-          ? 'record CRC mismatch'
-          : undefined;
+  const problem = recordProblem(header, entry, crc32(stored, headerCrc(headerBytes)));
   if (problem !== undefined || typeof header === 'string') {
     throw new StagingFormatError(
       'VOLUME_BAD_RECORD',

@@ -7,7 +7,6 @@ import {
   INDEX_ENTRY_SIZE,
   MiB,
   RECORD_HEADER_SIZE,
-  RecordType,
   SUPERBLOCK_SIZE,
   TRAILER_SIZE,
 } from '../format/constants.ts';
@@ -19,7 +18,7 @@ import { decodeTrailer, type Trailer } from '../format/trailer.ts';
 import { crc32 } from '../hashing/crc32.ts';
 import { sha256 } from '../hashing/hasher.ts';
 import type { BlobSource, SinkBlob } from '../sink.ts';
-import { blobFromRecord, blobNotFound } from './record.ts';
+import { blobFromRecord, blobNotFound, recordProblem } from './record.ts';
 
 export interface OpenVolumeOptions extends ReadOptions {
   /** Path or name of the volume, used in errors. */
@@ -317,17 +316,7 @@ class RecordStreamChecker {
   }
 
   #finish(record: IndexEntry): void {
-    const header = decodeRecordHeader(this.#header);
-    const reason =
-      typeof header === 'string'
-        ? header
-        : !bytesEqual(header.id, record.id) ||
-            header.storedLength !== record.storedLength ||
-            header.type !== RecordType[record.type]
-          ? 'record header does not match the index'
-          : header.crc !== this.#crc
-            ? 'record CRC mismatch'
-            : undefined;
+    const reason = recordProblem(decodeRecordHeader(this.#header), record, this.#crc);
     if (reason !== undefined)
       this.#damaged.push({ id: toHex(record.id), offset: record.offset, reason });
   }
