@@ -110,8 +110,10 @@ export class FixedVhdWriter {
         `writing ${bytes.length} bytes at ${this.#position} passes the declared size ${virtualSize}`,
         { offset: this.#position },
       );
-    if (!isZero(bytes)) await this.#sink.write(this.#position, bytes, options);
+    // The position moves before the write: calls that do not wait for each other still line up.
+    const at = this.#position;
     this.#position += bytes.length;
+    if (!isZero(bytes)) await this.#sink.write(at, bytes, options);
   }
 
   /** Pads the disk to its size and appends the footer. */
