@@ -112,8 +112,7 @@ function pageProblem(entries: unknown): string | undefined {
 
 // A backslash is an ordinary character in POSIX names (systemd units are full of them), but a
 // separator on Windows, where restoring such a name could leave the target directory.
-const windows =
-  (globalThis as { process?: { platform?: string } }).process?.platform === 'win32';
+const windows = (globalThis as { process?: { platform?: string } }).process?.platform === 'win32';
 
 /** Whether `name` is a safe single path component (restore joins it to a directory). */
 export function isSafeName(name: unknown): name is string {

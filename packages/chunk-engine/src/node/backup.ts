@@ -268,8 +268,8 @@ class BackupRun {
         previous.set(entry.name, entry);
     }
     const pages = new DirectoryPages(this.writeTree);
-    // Children are stored in name order; files are read concurrently (bounded by the semaphore),
-    // subdirectories walked in turn while the files before them are still being read.
+    // Children are stored in name order whatever order they finish in: files are read
+    // concurrently (bounded by the read slots), subdirectories walked alongside (walker slots).
     const queue: Array<Promise<CatalogEntry | undefined>> = [];
     const drain = async (keep: number) => {
       while (queue.length > keep) {
