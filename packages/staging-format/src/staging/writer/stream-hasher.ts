@@ -29,10 +29,13 @@ function hashState(
   const digests: Uint8Array[] = [];
   let blockBytes = 0;
   let block: ReturnType<typeof newHash> | undefined;
+  /** Bytes before this file offset are no longer referenced. */
+  let released = 0;
   const hex = (bytes: Uint8Array) =>
     Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   return {
     ranges,
+    released: () => released,
     add(offset: number, bytes: Uint8Array, blocks: boolean): void {
       pieces.push({ offset, bytes });
       for (let at = 0; blocks && at < bytes.length; ) {
@@ -59,6 +62,7 @@ function hashState(
         }
         ranges.push([range.offset, range.length, hex(md5.digest())]);
       }
+      released = Math.max(released, floor);
       pieces = pieces
         .filter((piece) => piece.offset + piece.bytes.length > floor)
         .map((piece) =>
@@ -82,6 +86,8 @@ interface HashBackend {
   add(offset: number, bytes: Uint8Array, blocks: boolean): void;
   /** Resolves once the backend has caught up enough to take more bytes. */
   ready(): Promise<void>;
+  /** File offset before which no pushed bytes are referenced any more (as far as known here). */
+  released(): number;
   digest(closed: Range[], floor: number): void;
   table(): Promise<Uint8Array>;
   ranges(): Promise<Array<[number, number, string]>>;
@@ -93,6 +99,7 @@ function inThreadBackend(): HashBackend {
   return {
     add: (offset, bytes, blocks) => state.add(offset, bytes, blocks),
     ready: async () => {},
+    released: () => state.released(),
     digest: (closed, floor) => state.digest(closed, floor),
     table: async () => state.table(),
     ranges: async () => state.ranges,
@@ -106,8 +113,8 @@ const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
 /**
  * Hashing in a worker thread: MD5 (about 1.5 ms per MiB) and SHA-256 (0.6 ms) are most of the
- * write path's CPU; the main thread keeps CRC-32, the range finder and the write itself, and pays
- * one copy of the bytes into each message.
+ * write path's CPU; the main thread keeps CRC-32, the range finder and the write itself. Bytes in
+ * `SharedArrayBuffer`s reach the worker without a copy; others are copied into the message.
  */
 function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
   const source = `
@@ -118,22 +125,25 @@ function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
       return { update: (bytes) => hash.update(bytes), digest: () => new Uint8Array(hash.digest()) };
     }, ${CHECKSUM_BLOCK_SIZE});
     parentPort.on('message', (message) => {
-      if (message.add) {
-        state.add(message.offset, message.bytes, message.blocks);
-        parentPort.postMessage({ hashed: message.bytes.length });
-      } else if (message.closed) state.digest(message.closed, message.floor);
+      if (message.add) state.add(message.offset, message.bytes, message.blocks);
+      else if (message.closed) {
+        state.digest(message.closed, message.floor);
+        parentPort.postMessage({ released: state.released() });
+      }
       else if (message.table) parentPort.postMessage({ table: state.table() });
       else parentPort.postMessage({ ranges: state.ranges });
     });`;
   const worker = new threads.Worker(source, { eval: true });
   worker.unref();
   let failure: unknown;
-  /** Bytes sent and not yet hashed: their copies wait in the worker's queue. */
-  let pending = 0;
+  /** End of the bytes sent, and where the worker let go of them: the difference waits in its queue. */
+  let sentEnd = 0;
+  let released = 0;
+  const pending = () => sentEnd - released;
   const waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   let reply: { resolve: (value: never) => void; reject: (error: unknown) => void } | undefined;
   const settle = () => {
-    if (pending <= MAX_PENDING_BYTES || failure !== undefined) {
+    if (pending() <= MAX_PENDING_BYTES || failure !== undefined) {
       for (const waiter of waiters.splice(0)) {
         if (failure === undefined) waiter.resolve();
         else waiter.reject(failure);
@@ -141,9 +151,9 @@ function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
     }
     if (waiters.length === 0 && reply === undefined) worker.unref();
   };
-  worker.on('message', (message: { hashed?: number; table?: Uint8Array; ranges?: unknown }) => {
-    if (message.hashed !== undefined) {
-      pending -= message.hashed;
+  worker.on('message', (message: { released?: number; table?: Uint8Array; ranges?: unknown }) => {
+    if (message.released !== undefined) {
+      released = message.released;
       settle();
       return;
     }
@@ -167,17 +177,27 @@ function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
     });
   return {
     add: (offset, bytes, blocks) => {
-      pending += bytes.length;
-      worker.postMessage({ add: true, offset, bytes, blocks });
+      sentEnd = offset + bytes.length;
+      // A message carries a view's whole buffer: send shared memory as is, a part of another buffer as a copy.
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const shared =
+        typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
+      worker.postMessage({
+        add: true,
+        offset,
+        bytes: whole || shared ? bytes : bytes.slice(),
+        blocks,
+      });
     },
     ready: () =>
-      pending <= MAX_PENDING_BYTES && failure === undefined
+      pending() <= MAX_PENDING_BYTES && failure === undefined
         ? Promise.resolve()
         : new Promise((resolve, reject) => {
             worker.ref();
             waiters.push({ resolve, reject });
             settle();
           }),
+    released: () => released,
     digest: (closed, floor) => worker.postMessage({ closed, floor }),
     table: () => request<Uint8Array>({ table: true }),
     ranges: () => request<Array<[number, number, string]>>({ ranges: true }),
@@ -189,8 +209,8 @@ function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
  * Hashes a volume file while it is written, so that sealing needs no second read: SHA-256 per
  * 2 MiB block of the bytes pushed as block data, and MD5 per non-zero page range (≤ 4 MiB,
  * 512-aligned, as `NonZeroRangeFinder` closes them) of everything. The finder runs here; the
- * hashes run in a worker thread where the runtime has one (it receives a copy of the bytes).
- * Without a worker, pushed bytes are kept by reference until their range closes: do not modify them.
+ * hashes run in a worker thread where the runtime has one. Pushed bytes are referenced until
+ * {@link released} passes them: do not modify them before.
  */
 export class StreamHasher {
   readonly #finder: NonZeroRangeFinder;
@@ -215,6 +235,14 @@ export class StreamHasher {
     if (bytes.length === 0) return;
     this.#backend.add(this.#finder.position, bytes, options.blocks !== false);
     this.#digest(this.#finder.push(bytes));
+  }
+
+  /**
+   * File offset before which pushed bytes are no longer referenced: memory holding them may be
+   * reused. Only grows.
+   */
+  get released(): number {
+    return this.#backend.released();
   }
 
   /** Resolves when the hashes have caught up enough for more bytes to be pushed. */

@@ -19,10 +19,9 @@ import { sha256 } from '../hashing/hasher.ts';
 import { blobFromRecord } from '../reader/record.ts';
 import type { SinkBlob } from '../sink.ts';
 import type { VolumeFile } from '../store/store.ts';
+import { CopyArena } from './copy-arena.ts';
 import { StreamHasher, type TransferRange } from './stream-hasher.ts';
 
-/** Blobs below this size are copied into a batch; larger ones are written from the caller's buffer. */
-const COPY_BELOW = 64 * 1024;
 /** A batch of small records is written once this many bytes are pending. */
 const WRITE_BATCH = 1 * MiB;
 /** A sync mark: a record header plus the mark's own offset. */
@@ -55,10 +54,10 @@ export function sealedSize(recordsEnd: number, entryCount: number, catalogLength
 
 /**
  * Appends records to one volume and seals it. Every byte is hashed as it is written (SHA-256 per
- * 2 MiB block, MD5 per transfer range, the latter in a worker thread), while the write is in
- * flight, so sealing only appends the closing sections. `append` returns once the caller's bytes
- * are written (small blobs are copied and batched), so callers may reuse their buffers. Not safe
- * for concurrent calls: the staging writer serialises them.
+ * 2 MiB block and MD5 per transfer range, in a worker thread where there is one), so sealing only
+ * appends the closing sections. Stored bytes are copied into reusable shared memory that the write
+ * and the hashes share, so callers may reuse their buffers at once; records are written in batches
+ * of up to 1 MiB. Not safe for concurrent calls: the staging writer serialises them.
  */
 export class VolumeWriter {
   readonly identity: VolumeIdentity;
@@ -66,6 +65,7 @@ export class VolumeWriter {
   readonly #file: VolumeFile;
   readonly #entries: IndexEntry[];
   readonly #hashes = new StreamHasher();
+  readonly #arena = new CopyArena();
   #end: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -160,11 +160,12 @@ export class VolumeWriter {
       storedLength: blob.bytes.length,
       type: blob.type,
     };
+    this.#arena.recycle(this.#hashes.released);
     this.#queue(header);
-    this.#queue(blob.bytes.length < COPY_BELOW ? blob.bytes.slice() : blob.bytes);
+    this.#queue(this.#arena.copy(blob.bytes, entry.offset + RECORD_HEADER_SIZE));
     this.#entries.push(entry);
     this.#marked = false;
-    if (this.#pendingBytes >= WRITE_BATCH || blob.bytes.length >= COPY_BELOW) {
+    if (this.#pendingBytes >= WRITE_BATCH) {
       await this.#writePending();
     }
     return entry;
