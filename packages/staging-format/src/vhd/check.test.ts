@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryByteSource } from '../byte-source/memory.ts';
+import { MemoryByteSink } from '../byte-source/memory-sink.ts';
 import { azureCompatibility, checkVhd } from './check.ts';
 import { encodeFooter, newFooter } from './footer.ts';
+import { DynamicVhdWriter } from './writer.ts';
 
 function fixedVhd(virtualSize: number, creatorApplication?: string): Uint8Array {
   const file = new Uint8Array(virtualSize + 512);
@@ -72,5 +74,30 @@ describe('azureCompatibility', () => {
     expect(codes(await azureCompatibility(source, { target: 'managed-disk' }))).toEqual([
       'VHD_NOT_AZURE_COMPATIBLE',
     ]);
+  });
+});
+
+describe('checkVhd on hostile files', () => {
+  it('stops listing after 200 problems, with one closing entry', async () => {
+    // A dynamic disk of 1000 4 KiB blocks whose BAT entries all point past the end of the file.
+    const blockSize = 4096;
+    const entries = 1000;
+    const sink = new MemoryByteSink();
+    const writer = new DynamicVhdWriter(sink, { virtualSize: entries * blockSize, blockSize });
+    await writer.finish();
+    const bytes = sink.bytes.slice();
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < entries; i++) view.setUint32(1536 + i * 4, 0x00ff_0000 + i);
+    const problems = await checkVhd(new MemoryByteSource(bytes));
+    expect(problems).toHaveLength(201);
+    expect(problems[0]).toMatchObject({
+      code: 'VHD_BAT_OUT_OF_RANGE',
+      offset: 1536,
+      severity: 'error',
+    });
+    expect(problems[200]).toMatchObject({
+      code: 'VHD_BAT_OUT_OF_RANGE',
+      message: expect.stringMatching(/not listed/),
+    });
   });
 });

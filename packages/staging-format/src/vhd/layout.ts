@@ -423,8 +423,3 @@ function checkBlocks(
       );
   }
 }
-
-/** Number of blocks (BAT entries in use) of a disk of `virtualSize` in `blockSize` blocks. */
-export function blockCount(virtualSize: number, blockSize: number): number {
-  return Math.ceil(virtualSize / blockSize);
-}

@@ -12,14 +12,13 @@ export interface VhdProblem {
   severity: 'error' | 'warning';
 }
 
-/** Hostile files could yield one problem per BAT entry; past this many, only a count is kept. */
+/** Hostile files could yield one problem per BAT entry: the list stops after this many. */
 const MAX_PROBLEMS = 200;
 
 /** Collects problems while a file is analysed; `fail` stops the analysis with a typed error. */
 export class Diagnostics {
   readonly problems: VhdProblem[] = [];
   readonly path: string | undefined;
-  #dropped = 0;
 
   constructor(path?: string) {
     this.path = path;
@@ -31,8 +30,20 @@ export class Diagnostics {
     message: string,
     offset?: number,
   ): void {
-    if (this.problems.length >= MAX_PROBLEMS) {
-      this.#dropped++;
+    if (this.problems.length > MAX_PROBLEMS) {
+      // The closing entry stands for everything left out: an error among them makes it an error.
+      const summary = this.problems[MAX_PROBLEMS]!;
+      if (severity === 'error' && summary.severity !== 'error')
+        this.problems[MAX_PROBLEMS] = { ...summary, code, severity };
+      return;
+    }
+    if (this.problems.length === MAX_PROBLEMS) {
+      // One last entry says the list is cut, with the severity of what was left out.
+      this.problems.push({
+        code,
+        message: `more than ${MAX_PROBLEMS} problems; the rest are not listed`,
+        severity,
+      });
       return;
     }
     this.problems.push(
@@ -56,11 +67,6 @@ export class Diagnostics {
       severity: 'error',
       ...(offset === undefined ? {} : { offset }),
     });
-  }
-
-  /** Problems beyond the kept ones (each also an error or warning of some code already listed). */
-  get dropped(): number {
-    return this.#dropped;
   }
 
   firstError(): VhdProblem | undefined {
