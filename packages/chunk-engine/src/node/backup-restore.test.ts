@@ -371,6 +371,23 @@ describe('backup and restore', () => {
     expect(flush).toHaveBeenCalled();
   });
 
+  it('stops a restore when aborted', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const controller = new AbortController();
+    await expect(
+      restoreSnapshot({
+        source: store,
+        codec,
+        rootId,
+        target: join(work, 'aborted'),
+        abortSignal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
   it('rejects a root that is not a directory', async () => {
     await expect(
       backupDirectory(join(source, 'run.sh'), {

@@ -97,67 +97,73 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   };
 
   await fs.mkdir(options.target, { recursive: true });
-  for await (const { path, entry } of reader.list(options.rootId, options)) {
-    options.abortSignal?.throwIfAborted();
-    await closeDirectoriesNotAbove(path);
-    const relative = splitPath(path).slice(base.length);
-    const fsPath =
-      path === base.join('/') && entry.type === 'dir'
-        ? options.target
-        : join(options.target, ...(relative.length > 0 ? relative : [entry.name]));
-    if (entry.type === 'dir') {
-      try {
-        await fs.mkdir(fsPath, { recursive: true });
-        stats.directories++;
-        openDirectories.push({ path, fsPath, entry });
-      } catch (error) {
-        fail(path, error);
-      }
-      continue;
-    }
-    if (entry.type === 'symlink') {
-      try {
-        if (options.overwrite) await fs.rm(fsPath, { force: true });
-        await fs.symlink(entry.target, fsPath);
-        const time = Number(BigInt(entry.mtimeNs)) / 1e9;
-        await fs.lutimes(fsPath, time, time);
-        stats.symlinks++;
-      } catch (error) {
-        fail(path, error);
-      }
-      continue;
-    }
-    // Hard links: link to the other path when it is restored already (after the files before
-    // it are complete, or removed if they failed). Otherwise write the content here and let that
-    // path link to this one when the walk reaches it (backups record whichever path they read
-    // first, which need not come first in the catalog).
-    const linkTo =
-      entry.hardLink === undefined
-        ? laterLinks.get(path)
-        : hardLinkPath(entry.hardLink, base, options.target);
-    laterLinks.delete(path);
-    if (linkTo !== undefined) {
-      await Promise.all(running);
-      if (options.overwrite) await fs.rm(fsPath, { force: true });
-      const linked = await fs.link(linkTo, fsPath).then(
-        () => true,
-        () => false,
-      );
-      if (linked) {
-        stats.files++;
+  try {
+    for await (const { path, entry } of reader.list(options.rootId, options)) {
+      options.abortSignal?.throwIfAborted();
+      await closeDirectoriesNotAbove(path);
+      const relative = splitPath(path).slice(base.length);
+      const fsPath =
+        path === base.join('/') && entry.type === 'dir'
+          ? options.target
+          : join(options.target, ...(relative.length > 0 ? relative : [entry.name]));
+      if (entry.type === 'dir') {
+        try {
+          await fs.mkdir(fsPath, { recursive: true });
+          stats.directories++;
+          openDirectories.push({ path, fsPath, entry });
+        } catch (error) {
+          fail(path, error);
+        }
         continue;
       }
-      if (entry.hardLink !== undefined) laterLinks.set(entry.hardLink, fsPath);
+      if (entry.type === 'symlink') {
+        try {
+          if (options.overwrite) await fs.rm(fsPath, { force: true });
+          await fs.symlink(entry.target, fsPath);
+          const time = Number(BigInt(entry.mtimeNs)) / 1e9;
+          await fs.lutimes(fsPath, time, time);
+          stats.symlinks++;
+        } catch (error) {
+          fail(path, error);
+        }
+        continue;
+      }
+      // Hard links: link to the other path when it is restored already (after the files before
+      // it are complete, or removed if they failed). Otherwise write the content here and let that
+      // path link to this one when the walk reaches it (backups record whichever path they read
+      // first, which need not come first in the catalog).
+      const linkTo =
+        entry.hardLink === undefined
+          ? laterLinks.get(path)
+          : hardLinkPath(entry.hardLink, base, options.target);
+      laterLinks.delete(path);
+      if (linkTo !== undefined) {
+        await Promise.all(running);
+        if (options.overwrite) await fs.rm(fsPath, { force: true });
+        const linked = await fs.link(linkTo, fsPath).then(
+          () => true,
+          () => false,
+        );
+        if (linked) {
+          stats.files++;
+          continue;
+        }
+        if (entry.hardLink !== undefined) laterLinks.set(entry.hardLink, fsPath);
+      }
+      while (running.size >= slots) await Promise.race(running);
+      const task = restoreFile(reader, entry, fsPath, options, stats)
+        .then(() => {
+          stats.files++;
+          options.onProgress?.({ ...stats });
+        })
+        .catch((error) => fail(path, error))
+        .finally(() => running.delete(task));
+      running.add(task);
     }
-    while (running.size >= slots) await Promise.race(running);
-    const task = restoreFile(reader, entry, fsPath, options, stats)
-      .then(() => {
-        stats.files++;
-        options.onProgress?.({ ...stats });
-      })
-      .catch((error) => fail(path, error))
-      .finally(() => running.delete(task));
-    running.add(task);
+  } catch (error) {
+    // Aborted, or the catalog itself is unreadable: let the files being written finish first.
+    await Promise.allSettled(running);
+    throw error;
   }
   await closeDirectoriesNotAbove();
   await Promise.all(running);
