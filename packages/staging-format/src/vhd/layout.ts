@@ -167,8 +167,6 @@ function checkFooterFields(
       `current size ${footer.currentSize} is not a multiple of 512 bytes`,
       at + 48,
     );
-  if ((footer.features & 2) === 0)
-    diagnostics.warn('VHD_BAD_SIZE', "the footer's reserved feature bit 1 is not set", at + 8);
   return type;
 }
 
@@ -289,10 +287,10 @@ export async function readLayout(
   for (let i = 0; i < maxTableEntries; i++) bat[i] = batView.getUint32(i * 4);
 
   const metadata: Array<{ start: number; end: number; what: string }> = [
+    { start: 0, end: FOOTER_SIZE, what: 'the footer copy' },
     { start: headerOffset, end: headerOffset + HEADER_SIZE, what: 'the header' },
     { start: tableOffset, end: tableOffset + tableBytes, what: 'the BAT' },
   ];
-  if (footerOffset !== 0) metadata.push({ start: 0, end: FOOTER_SIZE, what: 'the footer copy' });
   let parent: ParentReference | undefined;
   if (type === 'differencing') {
     parent = await readParentReference(
