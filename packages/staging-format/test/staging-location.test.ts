@@ -138,6 +138,27 @@ describe('StagingWriter and readers over an in-memory location', () => {
     expect((await reader.verify()).ok).toBe(true);
   }, 60_000);
 
+  it('runs overlapping calls in call order, reports verify progress and honours abort signals', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    const blobs = Array.from({ length: 25 }, (_, n) => testBlob(n, 90_000));
+    await Promise.all([...blobs.map((blob) => writer.put(blob)), writer.flush()]);
+    expect(writer.blobCount).toBe(25);
+    await writer.close({ seal: true });
+    const reader = await StagingReader.open(store);
+    await expectBlobs(reader, blobs);
+    const progress: Array<[number, number]> = [];
+    await reader.verify({
+      onProgress: ({ bytesDone, bytesTotal }) => progress.push([bytesDone, bytesTotal]),
+    });
+    const total = progress.at(-1)![1];
+    expect(progress.at(-1)).toEqual([total, total]);
+    expect(progress.every(([done], i) => i === 0 || done > progress[i - 1]![0])).toBe(true);
+    expect(await errorOf(reader.verify({ abortSignal: AbortSignal.abort() }))).toMatchObject({
+      name: 'AbortError',
+    });
+  });
+
   it('treats a second put of an id as a no-op, and answers has() before a flush', async () => {
     const store = new MemoryLocationStore();
     const writer = await StagingWriter.create(store, locationOptions());
