@@ -95,17 +95,23 @@ export async function recoverOpenVolume(
     };
   }
 
-  const scan = await scanRecords(readAt, file.size);
-  if (scan.stopReason !== undefined) {
-    const markAt = await findSyncMarkAfter(readAt, scan.end, file.size);
-    if (markAt >= 0) throw corruptVolumeError(path, scan.end, scan.stopReason, markAt);
-    await file.truncate(scan.end);
-  }
-  const writer = await VolumeWriter.resume(file, path, identity, scan.entries);
+  const superblock = await readAt(0, SUPERBLOCK_SIZE);
+  let tailBytes = 0;
+  const writer = await VolumeWriter.resume(file, path, identity, async (onIntact) => {
+    await onIntact(superblock);
+    const scan = await scanRecords(readAt, file.size, onIntact);
+    if (scan.stopReason !== undefined) {
+      const markAt = await findSyncMarkAfter(readAt, scan.end, file.size);
+      if (markAt >= 0) throw corruptVolumeError(path, scan.end, scan.stopReason, markAt);
+      await file.truncate(scan.end);
+    }
+    tailBytes = scan.tailBytes;
+    return scan.entries;
+  });
   return {
     outcome: 'resumed',
     writer,
-    report: report('resumed', scan.entries.length, scan.tailBytes),
+    report: report('resumed', writer.recordCount, tailBytes),
   };
 }
 

@@ -24,9 +24,14 @@ export interface ScanResult {
 /**
  * Scans the records of a volume from the superblock on, checking each header and CRC, until the
  * end of the file or the first record that is not intact. Never reads past `size`, and never
- * allocates more than one record, whatever the headers claim.
+ * allocates more than one record, whatever the headers claim. `onIntact` receives the bytes of
+ * each intact record, in file order (recovery hashes them on the way).
  */
-export async function scanRecords(readAt: ReadAt, size: number): Promise<ScanResult> {
+export async function scanRecords(
+  readAt: ReadAt,
+  size: number,
+  onIntact?: (bytes: Uint8Array) => Promise<void>,
+): Promise<ScanResult> {
   const entries: IndexEntry[] = [];
   let offset = SUPERBLOCK_SIZE;
   let acknowledgedEnd = SUPERBLOCK_SIZE;
@@ -52,6 +57,8 @@ export async function scanRecords(readAt: ReadAt, size: number): Promise<ScanRes
       stopReason = 'record CRC mismatch';
       break;
     }
+    await onIntact?.(headerBytes);
+    await onIntact?.(stored);
     if (header.type === RecordType.syncMark) {
       if (header.storedLength !== 8 || readSafeU64(viewOf(stored), 0) !== offset) {
         stopReason = 'sync mark in the wrong place';

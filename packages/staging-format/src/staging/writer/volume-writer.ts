@@ -101,21 +101,27 @@ export class VolumeWriter {
   }
 
   /**
-   * Continues a volume whose complete records a scan found (`entries`, ending at the file's
-   * current size), re-hashing what is already there.
+   * Continues a volume after a crash. `scan` finds its intact records (cutting off a torn tail),
+   * passing their bytes, superblock first, to `onIntact` so that they are hashed in the same read.
    */
   static async resume(
     file: VolumeFile,
     path: string,
     identity: VolumeIdentity,
-    entries: IndexEntry[],
+    scan: (onIntact: (bytes: Uint8Array) => Promise<void>) => Promise<IndexEntry[]>,
   ) {
-    const writer = new VolumeWriter(file, path, identity, entries);
-    for (let at = 0; at < file.size; at += 4 * MiB) {
-      const bytes = await writer.#guard(() => file.read(at, Math.min(4 * MiB, file.size - at)));
-      writer.#hashes.push(bytes);
-      await writer.#hashes.ready();
+    const writer = new VolumeWriter(file, path, identity, []);
+    try {
+      const entries = await scan(async (bytes) => {
+        writer.#hashes.push(bytes);
+        await writer.#hashes.ready();
+      });
+      writer.#entries.push(...entries);
+    } catch (error) {
+      writer.#hashes.close();
+      throw error;
     }
+    writer.#end = file.size;
     return writer;
   }
 
