@@ -15,7 +15,7 @@ import {
 import { blobDifference, crashTestBlob, testBlobId } from './fixtures/staging-helpers.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/staging-kill-writer.ts', import.meta.url));
-const TRIALS = 30;
+const TRIALS = 24;
 
 let dir: string;
 beforeAll(async () => {

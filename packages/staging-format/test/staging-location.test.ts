@@ -259,6 +259,13 @@ describe('StagingWriter and readers over an in-memory location', () => {
     expect(() => writer.commitSnapshot({ id: 'x', time: 'soon', rootId: 'r', stats: {} })).toThrow(
       TypeError,
     );
+    const huge = {
+      id: 'huge',
+      time: '2026-11-23T12:00:00Z',
+      rootId: 'r',
+      stats: { note: 'x'.repeat(5 * MiB) },
+    };
+    expect(await errorOf(writer.commitSnapshot(huge))).toMatchObject({ name: 'RangeError' });
     await writer.close();
     await writer.close();
     expect(await errorOf(writer.put(blob))).toMatchObject({ code: 'STAGING_CLOSED' });
@@ -354,7 +361,7 @@ describe('crash recovery (simulated power loss)', () => {
           ).toEqual([]);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   }, 120_000);
 

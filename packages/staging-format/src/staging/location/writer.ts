@@ -234,9 +234,15 @@ export class StagingWriter implements BlobSink, BlobSource {
       let volume = await this.#volumeFor(0);
       await volume.flush();
       const catalogLength = encodeCatalog([...this.#pendingSnapshots(volume), snapshot]).length;
-      if (volume.projectedSize(0, 0, catalogLength) > this.#descriptor.maxVolumeSize) {
+      const max = this.#descriptor.maxVolumeSize;
+      if (volume.projectedSize(0, 0, catalogLength) > max) {
         await this.#sealCurrent();
         volume = await this.#volumeFor(0);
+        if (volume.projectedSize(0, 0, encodeCatalog([snapshot]).length) > max) {
+          throw new RangeError(
+            `snapshot "${snapshot.id}" is too large for a volume of ${max} bytes`,
+          );
+        }
       }
       const stored: StoredSnapshot = {
         ...structuredClone(snapshot),
