@@ -505,10 +505,14 @@ describe('damaged and foreign volumes', () => {
     const file = descriptor.volumes[0]!.file;
     const original = store.snapshot(file)!;
     const size = original.length;
+    const flip = (at: number) => (bytes: Uint8Array) => {
+      bytes[at]! ^= 1;
+      return bytes;
+    };
     const cases: Array<[string, (bytes: Uint8Array) => Uint8Array, string]> = [
-      ['footer', (b) => ((b[size - 500]! ^= 1), b), 'VOLUME_NOT_SEALED'],
-      ['trailer', (b) => ((b[size - 1024 + 40]! ^= 1), b), 'VOLUME_BAD_TRAILER'],
-      ['superblock', (b) => ((b[20]! ^= 1), b), 'VOLUME_BAD_SUPERBLOCK'],
+      ['footer', flip(size - 500), 'VOLUME_NOT_SEALED'],
+      ['trailer', flip(size - 1024 + 40), 'VOLUME_BAD_TRAILER'],
+      ['superblock', flip(20), 'VOLUME_BAD_SUPERBLOCK'],
       ['truncated', (b) => b.subarray(0, size - 4096), 'VOLUME_NOT_SEALED'],
       ['tiny', (b) => b.subarray(0, 100), 'VOLUME_TRUNCATED'],
     ];
