@@ -55,11 +55,16 @@ describe('BlobCodec', () => {
     expect(blob.bytes.length).toBe(random.length + blobHeaderLength);
   });
 
-  it('uses a fresh nonce for every blob, even of the same content', async () => {
+  it('uses a fresh nonce for every blob, even of the same content, and per codec instance', async () => {
     const codec = new BlobCodec({ keys });
-    const [a, b] = [await codec.seal('data', text), await codec.seal('data', text)];
-    expect(a.id).toEqual(b.id);
-    expect(a.bytes.subarray(4, 16)).not.toEqual(b.bytes.subarray(4, 16));
+    const nonces = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const blob = await codec.seal('data', text);
+      nonces.add(toHex(blob.bytes.subarray(4, 16)));
+    }
+    const other = await new BlobCodec({ keys }).seal('data', text);
+    nonces.add(toHex(other.bytes.subarray(4, 16)));
+    expect(nonces.size).toBe(201);
   });
 
   it('fails authentication when any byte of an encrypted blob is changed', async () => {

@@ -49,6 +49,8 @@ export class BlobCodec {
   readonly compression: Compression;
   readonly compressionLevel: number;
   readonly #keys: BlobKeys | undefined;
+  #nonceField: Uint8Array = randomBytes(8);
+  #nonceCounter = 0;
 
   constructor(options: BlobCodecOptions = {}) {
     const wanted = options.compression ?? 'zstd';
@@ -68,6 +70,23 @@ export class BlobCodec {
       }
     }
     this.#keys = options.keys;
+  }
+
+  /**
+   * A 96-bit nonce never used before with this key: a random 64-bit field fixed per codec
+   * instance and a 32-bit counter (the deterministic construction of NIST SP 800-38D, §8.2.1),
+   * with a fresh random field whenever the counter wraps. Instances (threads, processes) collide
+   * only if their random fields do (2^-64 a pair); and it spares a random draw per blob.
+   */
+  #nextNonce(): Uint8Array {
+    if (this.#nonceCounter === 0x1_0000_0000) {
+      this.#nonceField = randomBytes(8);
+      this.#nonceCounter = 0;
+    }
+    const nonce = new Uint8Array(nonceLength);
+    nonce.set(this.#nonceField, 0);
+    new DataView(nonce.buffer).setUint32(8, this.#nonceCounter++, false);
+    return nonce;
   }
 
   /** True when blobs are encrypted and ids keyed. */
@@ -117,7 +136,7 @@ export class BlobCodec {
     ]);
     if (!this.#keys)
       return { id, type, rawLength: plaintext.length, bytes: concat(header, payload) };
-    const nonce = randomBytes(nonceLength);
+    const nonce = this.#nextNonce();
     const sealed = await aesGcmSeal(
       this.#keys.encryption,
       nonce,
