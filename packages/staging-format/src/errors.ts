@@ -33,8 +33,6 @@ export type StagingFormatErrorCode =
   | 'STAGING_CLOSED'
   /** The file system refused an operation (disk full, permissions…); nothing acknowledged was lost. */
   | 'STAGING_IO'
-  /** This runtime lacks what the operation needs (native hashes for writing volumes). */
-  | 'STAGING_UNSUPPORTED_RUNTIME'
   // Staging volumes (see the README, "Volume format").
   /** The volume's first 4 KiB are not a valid superblock. */
   | 'VOLUME_BAD_SUPERBLOCK'

@@ -22,6 +22,7 @@ import {
 import { decodeSuperblock, encodeSuperblock } from '../src/staging/format/superblock.ts';
 import { decodeTrailer, encodeTrailer } from '../src/staging/format/trailer.ts';
 import { crc32, crc32Portable } from '../src/staging/hashing/crc32.ts';
+import { Md5, Sha256 } from '../src/staging/hashing/portable.ts';
 import {
   decodeTransferHashes,
   encodeTransferHashes,
@@ -50,6 +51,37 @@ describe('CRC-32', () => {
         expect(crc32(b, crc32(a))).toBe(crc32Portable(b, crc32Portable(a)));
       }),
     );
+  });
+});
+
+describe('portable SHA-256 and MD5', () => {
+  it('match node:crypto for any input, however it is split', () => {
+    expect(toHex(new Sha256().digest())).toBe(createHash('sha256').digest('hex'));
+    expect(toHex(new Md5().digest())).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 1000 }),
+        fc.array(fc.nat(1000), { maxLength: 5 }),
+        (bytes, cuts) => {
+          for (const [algorithm, hasher] of [
+            ['sha256', new Sha256()],
+            ['md5', new Md5()],
+          ] as const) {
+            let at = 0;
+            for (const cut of [...cuts, bytes.length]) {
+              hasher.update(bytes.subarray(at, Math.max(at, cut)));
+              at = Math.max(at, cut);
+            }
+            hasher.update(bytes.subarray(at));
+            expect(toHex(hasher.digest())).toBe(createHash(algorithm).update(bytes).digest('hex'));
+          }
+        },
+      ),
+    );
+    const long = new Uint8Array(3 * 1024 * 1024 + 17).fill(0xa5);
+    const md5 = new Md5();
+    md5.update(long);
+    expect(toHex(md5.digest())).toBe(createHash('md5').update(long).digest('hex'));
   });
 });
 

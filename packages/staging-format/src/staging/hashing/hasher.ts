@@ -1,4 +1,4 @@
-import { StagingFormatError } from '../../errors.ts';
+import { Md5, Sha256 } from './portable.ts';
 import { nodeCrypto } from './runtime.ts';
 
 /** An incremental hash: `update` any number of times, then `digest` once. */
@@ -10,17 +10,11 @@ export interface Hasher {
 export type HashAlgorithm = 'sha256' | 'md5';
 
 /**
- * A new incremental hasher. Writing volumes hashes every byte twice (SHA-256 per block, MD5 per
- * transfer range), so it needs the native hashes of `node:crypto`; reading and verifying use Web
- * Crypto and run anywhere.
+ * A new incremental hasher: `node:crypto` where the runtime has it, the portable implementations
+ * (several times slower) elsewhere.
  */
 export function createHasher(algorithm: HashAlgorithm): Hasher {
-  if (nodeCrypto === undefined) {
-    throw new StagingFormatError(
-      'STAGING_UNSUPPORTED_RUNTIME',
-      `writing staging volumes needs ${algorithm} from node:crypto, which this runtime lacks`,
-    );
-  }
+  if (nodeCrypto === undefined) return algorithm === 'sha256' ? new Sha256() : new Md5();
   const hash = nodeCrypto.createHash(algorithm);
   return {
     update: (bytes) => void hash.update(bytes),
