@@ -10,7 +10,7 @@ export type StagingFormatErrorCode =
   | 'SOURCE_CLOSED'
   /** The operating system refused to open or read the source. */
   | 'SOURCE_IO'
-  // Staging locations (see the README, "Staging location format").
+  // Staging locations (see the README, "Staging format, version 1").
   /** The directory has no `staging.json`, or it is not a staging descriptor. */
   | 'STAGING_NOT_A_LOCATION'
   /** `staging.json` is not valid JSON or breaks the descriptor schema (the message names the field). */
@@ -33,7 +33,7 @@ export type StagingFormatErrorCode =
   | 'STAGING_CLOSED'
   /** The file system refused an operation (disk full, permissions…); nothing acknowledged was lost. */
   | 'STAGING_IO'
-  // Staging volumes (see the README, "Volume format").
+  // Staging volumes (see the README, "Staging format, version 1").
   /** The volume's first 4 KiB are not a valid superblock. */
   | 'VOLUME_BAD_SUPERBLOCK'
   /** The volume belongs to another staging location, or has another number than expected. */
