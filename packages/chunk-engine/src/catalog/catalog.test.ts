@@ -11,7 +11,13 @@ import {
   type TreeBlob,
 } from './format.ts';
 import { CatalogReader } from './reader.ts';
-import { ChunkRefs, chunkListSize, DirectoryPages, inlineChunkLimit } from './writer.ts';
+import {
+  ChunkRefs,
+  chunkListSize,
+  DirectoryPages,
+  inlineChunkLimit,
+  maxPageBytes,
+} from './writer.ts';
 
 const codec = new BlobCodec();
 const hexId = (n: number) => n.toString(16).padStart(64, '0');
@@ -55,6 +61,18 @@ describe('catalog', () => {
     await expect(reader.find(rootId, '../file-00001')).rejects.toMatchObject({
       code: 'PATH_NOT_FOUND',
     });
+  });
+
+  it('starts a new page before a page of large-file entries grows past 4 MiB', async () => {
+    const { write, reader } = setup();
+    const pages = new DirectoryPages(write);
+    const chunks = Array.from({ length: inlineChunkLimit }, (_, i) => hexId(i));
+    for (let i = 0; i < 150; i++)
+      await pages.add(file(`vm-${String(i).padStart(3, '0')}.img`, { chunks }));
+    const ids = await pages.finish();
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    for (const id of ids)
+      expect((await reader.readBlob(id)).length).toBeLessThan(maxPageBytes + 80_000);
   });
 
   it('keeps few chunk ids inline and spills many into chunk lists', async () => {

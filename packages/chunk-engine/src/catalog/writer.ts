@@ -3,8 +3,13 @@ import type { CatalogEntry, FileEntry, TreeBlob } from './format.ts';
 /** Stores a tree blob and resolves to its hex id. */
 export type TreeWrite = (tree: TreeBlob) => Promise<string>;
 
-/** Entries per directory page: a page stays well under 1 MiB of JSON even with long names. */
+/** Entries per directory page. */
 export const defaultPageSize = 1000;
+/**
+ * JSON bytes after which a page is written even with fewer entries: entries of large files carry
+ * up to 1000 inline chunk ids (~67 KB), and a page must stay a modest blob.
+ */
+export const maxPageBytes = 4 * 1024 * 1024;
 /** Chunk ids kept inline in a file entry; more go to chunk-list blobs. */
 export const inlineChunkLimit = 1000;
 /** Chunk ids per chunk-list blob (≈270 KB of JSON; 10 TB at 1 MiB chunks = 2,500 lists). */
@@ -18,6 +23,7 @@ export class DirectoryPages {
   readonly #write: TreeWrite;
   readonly #pageSize: number;
   #entries: CatalogEntry[] = [];
+  #bytes = 0;
   readonly #pages: string[] = [];
 
   constructor(write: TreeWrite, pageSize = defaultPageSize) {
@@ -27,7 +33,9 @@ export class DirectoryPages {
 
   async add(entry: CatalogEntry): Promise<void> {
     this.#entries.push(entry);
-    if (this.#entries.length >= this.#pageSize) await this.#flushPage();
+    this.#bytes += JSON.stringify(entry).length + 1;
+    if (this.#entries.length >= this.#pageSize || this.#bytes >= maxPageBytes)
+      await this.#flushPage();
   }
 
   /** Writes the last page; resolves to the ids of all pages (none for an empty directory). */
@@ -39,6 +47,7 @@ export class DirectoryPages {
   async #flushPage(): Promise<void> {
     const entries = this.#entries;
     this.#entries = [];
+    this.#bytes = 0;
     this.#pages.push(await this.#write({ version: 1, kind: 'page', entries }));
   }
 }
