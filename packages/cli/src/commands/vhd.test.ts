@@ -195,6 +195,20 @@ describe('offline-seed vhd', () => {
     expect((await run('vhd', 'convert', 'orphan.vhd', 'x.raw', '--type', 'raw')).code).toBe(1);
   });
 
+  it('reports an interrupted merge until it is finished', async () => {
+    await writeFile(join(dir, 'pm.raw'), sampleRaw());
+    await run('vhd', 'create', 'pm-parent.vhd', '--from', 'pm.raw');
+    await run('vhd', 'create', 'pm-child.vhd', '--parent', 'pm-parent.vhd', '--from', 'pm.raw');
+    // A journal that never got its header durable: the state right after a crash at the start.
+    await writeFile(join(dir, 'pm-parent.vhd.merge-journal'), '');
+    const check = await run('vhd', 'check', 'pm-parent.vhd', '--json');
+    expect(check.code).toBe(1);
+    expect(check.json().problems).toEqual([expect.objectContaining({ code: 'VHD_MERGE_PENDING' })]);
+    const merged = await run('vhd', 'merge', 'pm-child.vhd', '--json');
+    expect(merged.json()).toMatchObject({ recovered: 'rolled-back' });
+    expect((await run('vhd', 'check', 'pm-parent.vhd')).code).toBe(0);
+  });
+
   it('shows progress on a terminal, and never with --json', async () => {
     const tty = Object.assign(memoryIo(), { cwd: dir, isTTY: true });
     expect(

@@ -163,9 +163,14 @@ function parentInfo(disk: VhdDisk) {
   };
 }
 
-const chainCodes = new Set(['VHD_PARENT_NOT_FOUND', 'VHD_PARENT_MISMATCH', 'VHD_CHAIN_TOO_DEEP']);
+const chainCodes = new Set([
+  'VHD_PARENT_NOT_FOUND',
+  'VHD_PARENT_MISMATCH',
+  'VHD_CHAIN_TOO_DEEP',
+  'VHD_MERGE_PENDING',
+]);
 
-/** Problems of a differencing chain: parent missing, not matching, or itself damaged. */
+/** Problems of opening the file with its chain: parent missing, not matching or damaged, a merge pending. */
 async function chainProblems(path: string): Promise<VhdProblem[]> {
   try {
     await (await openVhdFile(path)).close();
