@@ -11,7 +11,7 @@ import { encodeTree, type TreeBlob } from '../catalog/format.ts';
 import { CatalogReader } from '../catalog/reader.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { DedupIndex } from '../dedup/index.ts';
-import { backupDirectory } from './backup.ts';
+import { type BackupOptions, backupDirectory } from './backup.ts';
 import { restoreSnapshot } from './restore.ts';
 
 const chunker = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
@@ -75,6 +75,17 @@ async function describeTree(root: string, at = ''): Promise<Record<string, unkno
       out[path] = { ...common, content: (await fs.readFile(join(root, path))).toString('base64') };
   }
   return out;
+}
+
+/** A backup of `source` sealed on this thread with small chunks, as most tests want it. */
+function backupPlain(options: Partial<BackupOptions> = {}) {
+  return backupDirectory(source, {
+    sink: new MemoryBlobStore(),
+    codec: new BlobCodec(),
+    chunker,
+    workers: 0,
+    ...options,
+  });
 }
 
 beforeEach(async () => {
@@ -154,15 +165,13 @@ describe('backup and restore', () => {
   it('stores only new blobs in an incremental run and does not read unchanged files', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
-    const first = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const first = await backupPlain({ sink: store, codec });
     const blobsAfterFirst = store.size;
     await fs.writeFile(join(source, 'docs/new.txt'), 'brand new content\n'.repeat(50));
     const putSpy = vi.spyOn(store, 'put');
-    const second = await backupDirectory(source, {
+    const second = await backupPlain({
       sink: store,
       codec,
-      chunker,
-      workers: 0,
       parent: { rootId: first.rootId, source: store },
     });
     expect(second.stats.unchangedFiles).toBe(8);
@@ -172,11 +181,9 @@ describe('backup and restore', () => {
     expect(store.size).toBe(blobsAfterFirst + putSpy.mock.calls.length);
     // A full re-read finds nothing new.
     putSpy.mockClear();
-    const third = await backupDirectory(source, {
+    const third = await backupPlain({
       sink: store,
       codec,
-      chunker,
-      workers: 0,
       parent: { rootId: second.rootId, source: store },
       rereadUnchanged: true,
     });
@@ -188,16 +195,10 @@ describe('backup and restore', () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
     const index = new DedupIndex();
-    await backupDirectory(source, { sink: store, codec, chunker, workers: 0, index });
+    await backupPlain({ sink: store, codec, index });
     const reloaded = DedupIndex.deserialize(index.serialize());
     const hasSpy = vi.spyOn(store, 'has');
-    const again = await backupDirectory(source, {
-      sink: store,
-      codec,
-      chunker,
-      workers: 0,
-      index: reloaded,
-    });
+    const again = await backupPlain({ sink: store, codec, index: reloaded });
     expect(again.stats.newBlobs).toBe(0);
     expect(hasSpy).not.toHaveBeenCalled();
   });
@@ -216,12 +217,7 @@ describe('backup and restore', () => {
         throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       return realLstat(path, options);
     }) as typeof fs.lstat);
-    const result = await backupDirectory(source, {
-      sink: new MemoryBlobStore(),
-      codec: new BlobCodec(),
-      chunker,
-      workers: 0,
-    });
+    const result = await backupPlain();
     expect(result.skipped).toEqual([
       { path: 'a-fifo', code: 'FILE_UNSUPPORTED', message: expect.any(String) },
       { path: 'empty-file', code: 'FILE_VANISHED', message: 'vanished while the backup ran' },
@@ -235,12 +231,7 @@ describe('backup and restore', () => {
       Buffer.concat([Buffer.from(`${source}/bad-`), Buffer.from([0xff, 0xfe])]),
       'x',
     );
-    const result = await backupDirectory(source, {
-      sink: new MemoryBlobStore(),
-      codec: new BlobCodec(),
-      chunker,
-      workers: 0,
-    });
+    const result = await backupPlain();
     expect(result.skipped).toEqual([
       {
         path: 'bad-\ufffd\ufffd',
@@ -266,7 +257,7 @@ describe('backup and restore', () => {
   it('restores the rest when a blob is damaged or missing, and fails just those files', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
-    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const { rootId } = await backupPlain({ sink: store, codec });
     const reader = new CatalogReader(store, codec);
     const readme = await reader.find(rootId, 'docs/readme.txt');
     const unicode = await reader.find(rootId, '日本語 ファイル.txt');
@@ -331,7 +322,7 @@ describe('backup and restore', () => {
   it('restores a subtree, a single file, and refuses to overwrite unless asked', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
-    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const { rootId } = await backupPlain({ sink: store, codec });
     const target = join(work, 'sub');
     await restoreSnapshot({ source: store, codec, rootId, target, path: 'docs/deep' });
     expect(await fs.readdir(target)).toEqual(['deeper']);
@@ -374,7 +365,7 @@ describe('backup and restore', () => {
   it('stops a restore when aborted', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();
-    const { rootId } = await backupDirectory(source, { sink: store, codec, chunker, workers: 0 });
+    const { rootId } = await backupPlain({ sink: store, codec });
     const controller = new AbortController();
     await expect(
       restoreSnapshot({
