@@ -64,11 +64,11 @@ describe('blob parameters in the descriptor', () => {
     );
   });
 
-  it('defaults to the chunk engine defaults and zstd', () => {
+  it("defaults to the chunk engine's chunker and zstd level 3", () => {
     expect(defaultBlobParameters()).toEqual({
       chunker: defaultChunkerParams,
       compression: 'zstd',
-      compressionLevel: undefined,
+      compressionLevel: 3,
     });
   });
 

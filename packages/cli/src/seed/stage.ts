@@ -59,6 +59,7 @@ export interface StageOptions {
   chunker?: ChunkerOptions;
   /** Compression when creating the location; default zstd. Fixed afterwards. */
   compression?: Compression;
+  /** Its level when creating the location; default 3 for zstd. Fixed afterwards. */
   compressionLevel?: number;
   /**
    * scrypt cost when creating an encrypted location; default N = 2^15, r = 8, p = 3: OWASP's
@@ -259,12 +260,16 @@ async function openExisting(
 }
 
 async function createLocation(dir: string, options: StageOptions): Promise<OpenedLocation> {
+  const defaults = defaultBlobParameters();
+  const compression = options.compression ?? defaults.compression;
   const parameters: BlobParameters = {
-    ...defaultBlobParameters(),
-    ...(options.compression === undefined ? {} : { compression: options.compression }),
-    compressionLevel: options.compressionLevel,
+    chunker: options.chunker ? new FastCdc(options.chunker).params : defaults.chunker,
+    compression,
+    // Another compression than the default gets the engine's level for it unless one is given.
+    compressionLevel:
+      options.compressionLevel ??
+      (compression === defaults.compression ? defaults.compressionLevel : undefined),
   };
-  if (options.chunker) parameters.chunker = new FastCdc(options.chunker).params;
   let encryption: Awaited<ReturnType<typeof newEncryption>> | undefined;
   if (options.unencrypted !== true) {
     if (options.passphrase === undefined) {
