@@ -9,10 +9,12 @@ import { equalBytes } from './zero.ts';
 const MiB = 1024 * 1024;
 /** Largest page blob. */
 export const MAX_PAGE_BLOB_SIZE = 8 * 1024 * 1024 * MiB;
-/** Smallest and largest managed disk that direct upload accepts (virtual size, footer excluded). */
+/** Smallest managed disk that direct upload accepts (virtual size, footer excluded). */
 export const MIN_MANAGED_DISK_SIZE = 20 * MiB;
+/** Largest managed disk that direct upload accepts (virtual size, footer excluded). */
 export const MAX_MANAGED_DISK_SIZE = 32_767 * 1024 * MiB;
 
+/** Options of {@link checkVhd}. */
 export interface CheckVhdOptions extends ReadOptions {
   /** Name (a path) used in problems' errors. */
   name?: string;
@@ -57,6 +59,7 @@ async function analyse(
   }
 }
 
+/** Options of {@link azureCompatibility}. */
 export interface AzureCompatibilityOptions extends ReadOptions {
   /**
    * `page-blob` (default): the rules of a page blob that Azure Import/Export or an upload fills.

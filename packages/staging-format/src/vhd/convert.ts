@@ -56,6 +56,7 @@ export interface Progress {
   bytesTotal: number;
 }
 
+/** Options of long work over a disk: cancellation and progress. */
 export interface DiskWorkOptions extends ReadOptions {
   onProgress?: (progress: Progress) => void;
 }
@@ -146,8 +147,10 @@ class WriteWindow {
   }
 }
 
+/** What {@link convertDisk} writes: a fixed VHD, a dynamic VHD or a raw image. */
 export type ConvertTarget = 'fixed' | 'dynamic' | 'raw';
 
+/** Options of {@link convertDisk}. */
 export interface ConvertOptions extends DiskWorkOptions, VhdIdentityOptions {
   type: ConvertTarget;
   /**
@@ -222,6 +225,7 @@ function targetSize(input: VirtualDisk, options: ConvertOptions): number {
   return virtualSize;
 }
 
+/** Options of {@link createDifferencing}. */
 export interface CreateDifferencingOptions extends DiskWorkOptions, VhdIdentityOptions {
   /** How the child names the parent (relative path, optional absolute path). */
   parentPath: Omit<ParentLink, 'uniqueId' | 'timestamp'>;

@@ -29,6 +29,7 @@ export interface VirtualDisk {
 /** Deepest differencing chain followed; also what stops a chain that loops. */
 export const MAX_CHAIN_DEPTH = 64;
 
+/** Options of {@link openVhd}. */
 export interface OpenVhdOptions extends ReadOptions {
   /** Name (a path) used in errors. */
   name?: string;

@@ -1,13 +1,17 @@
 import { SECTOR_SIZE } from './footer.ts';
 import { ascii, bytes, encodeChecksummed, struct, u32, u64 } from './struct.ts';
 
+/** Bytes of the dynamic-disk header. */
 export const HEADER_SIZE = 1024;
+/** Cookie that starts a dynamic-disk header. */
 export const HEADER_COOKIE = 'cxsparse';
+/** Header version we write (1.0). */
 export const HEADER_VERSION = 0x0001_0000;
 /** Block size of the disks we write: 2 MiB, as Hyper-V, qemu and Azure tools use. */
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
 /** BAT value of a block that is not stored in the file. */
 export const UNALLOCATED = 0xffff_ffff;
+/** Parent locator entries in a header. */
 export const PARENT_LOCATOR_COUNT = 8;
 const LOCATOR_SIZE = 24;
 const LOCATORS_OFFSET = 576;
@@ -46,7 +50,9 @@ export const headerStruct = struct(HEADER_SIZE, {
   // 768..1023 reserved, zero
 });
 
+/** A decoded dynamic-disk header. */
 export type HeaderFields = ReturnType<typeof headerStruct.decode>;
+/** Offset of the checksum field in the header. */
 export const HEADER_CHECKSUM_OFFSET = headerStruct.fields.checksum.offset;
 
 /** One parent locator entry (24 bytes). `dataSpace` is in bytes here, whatever the file used. */

@@ -97,6 +97,7 @@ export class VirtualFixedVhd implements ByteSource {
   }
 }
 
+/** Options of {@link listExtents}. */
 export interface ListExtentsOptions extends ReadOptions {
   /** Longest range (default 4 MiB, the Put Page and Import/Export manifest limit). */
   maxLength?: number;

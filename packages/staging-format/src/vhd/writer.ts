@@ -70,6 +70,7 @@ function footerFor(
   });
 }
 
+/** Options of {@link FixedVhdWriter}. */
 export interface FixedVhdWriterOptions extends VhdIdentityOptions {
   /**
    * Disk size, when known up front (a multiple of 512). When omitted, {@link FixedVhdWriter.finish}
@@ -162,6 +163,7 @@ export interface ParentLink {
   absolutePath?: string;
 }
 
+/** Options of {@link DynamicVhdWriter}. */
 export interface DynamicVhdWriterOptions extends VhdIdentityOptions {
   /** Disk size in bytes: a multiple of 512, at most 2040 GiB. */
   virtualSize: number;

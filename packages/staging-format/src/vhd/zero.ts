@@ -47,6 +47,7 @@ export function isZeroPortable(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Options of {@link NonZeroRangeFinder}. */
 export interface NonZeroRangeFinderOptions {
   /** Position of the first byte pushed (default 0); ranges carry absolute offsets. */
   startOffset?: number;

@@ -35,6 +35,7 @@ const COMMIT_MARK = 0x434f_4d4d_4954_2121n;
 /** Largest record: a BAT of 16 Mi entries; anything longer is damage. */
 const MAX_RECORD_LENGTH = 64 * 1024 * 1024;
 
+/** Options of {@link mergeVhdFile}. */
 export interface MergeVhdOptions extends ReadOptions {
   onProgress?: (progress: Progress) => void;
 }

@@ -9,6 +9,7 @@ import type { ParentReference } from '../layout.ts';
 import { equalBytes } from '../zero.ts';
 import { mergeJournalPath } from './journal-path.ts';
 
+/** Options of {@link openVhdFile}. */
 export interface OpenVhdFileOptions extends ReadOptions {
   /** The parent of a differencing disk, instead of looking for it. Its unique id is still checked. */
   parentPath?: string;
