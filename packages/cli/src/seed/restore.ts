@@ -24,7 +24,7 @@ export interface RestoreStagedOptions {
   passphrase?: string;
   /** Restore into a target that already holds files, replacing those of the same name. */
   overwrite?: boolean;
-  /** Files written at the same time; default 4. */
+  /** Files written at the same time; default 8 (many small files restore faster in parallel). */
   concurrency?: number;
   /** Called as files are written; `bytesTotal` is the snapshot's size when all of it is restored. */
   onProgress?: (progress: RestoreStagedProgress) => void;
@@ -83,7 +83,7 @@ export async function restoreStagedSnapshot(
       target,
       path: options.path,
       overwrite: options.overwrite,
-      concurrency: options.concurrency,
+      concurrency: options.concurrency ?? 8,
       abortSignal: options.abortSignal,
       onProgress:
         onProgress &&
