@@ -196,7 +196,7 @@ describe('what can go wrong', () => {
     await expect(fs.stat(staging)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('a volume of another location copied in is refused', async () => {
+  it('volumes of another location, truncated or missing are refused', async () => {
     const first = await setup('extra-a');
     const second = await setup('extra-b');
     await stageDirectory(first.source, first.options);
@@ -211,6 +211,23 @@ describe('what can go wrong', () => {
     await expect(verifyStaging({ staging: second.staging, passphrase })).rejects.toMatchObject({
       code: 'STAGING_EXTRA_VOLUME',
     });
+    await fs.rm(join(second.staging, 'volumes/000002.vhd'));
+    // A truncated volume, then a missing one: named, never written to.
+    const volume = join(first.staging, 'volumes/000001.vhd');
+    const { size } = await fs.stat(volume);
+    await fs.truncate(volume, size - 512);
+    await expect(stageDirectory(first.source, first.options)).rejects.toMatchObject({
+      code: 'VOLUME_TRUNCATED',
+      path: volume,
+    });
+    await fs.rm(volume);
+    const target = join(first.dir, 'out');
+    await expect(
+      restoreStagedSnapshot({ staging: first.staging, target, passphrase }),
+    ).rejects.toMatchObject({ code: 'STAGING_MISSING_VOLUME', path: volume });
+    await expect(fs.readdir(join(first.staging, 'volumes'))).resolves.toEqual([
+      '000001.vhd.ranges.json',
+    ]);
   });
 
   it('files that vanish while the run reads are skipped and named; the rest is committed', async () => {
