@@ -220,6 +220,23 @@ describe('offline-seed vhd', () => {
     expect(json.err).toBe('');
   });
 
+  it('never writes over its input, even with --force', async () => {
+    await run('vhd', 'create', 'self.vhd', '--size', '1MiB');
+    const before = await readFile(join(dir, 'self.vhd'));
+    const result = await run(
+      'vhd',
+      'convert',
+      'self.vhd',
+      './self.vhd',
+      '--type',
+      'fixed',
+      '--force',
+    );
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/also an input/);
+    expect((await readFile(join(dir, 'self.vhd'))).equals(before)).toBe(true);
+  });
+
   it('rejects bad command lines with exit 2', async () => {
     expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd')).code).toBe(2);
     expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd', '--type', 'vhdx')).code).toBe(2);

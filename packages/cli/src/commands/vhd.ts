@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import {
   azureCompatibility,
@@ -73,6 +73,16 @@ function problemLines(problems: readonly VhdProblem[]): string {
     .join('\n');
 }
 
+/** `path` with symbolic links resolved, or as given when it does not exist (yet). */
+function realPath(path: string): Promise<string> {
+  return realpath(path).catch(() => resolve(path));
+}
+
+/** The files of a disk and its parents. */
+function chainPaths(disk: VhdDisk | undefined): string[] {
+  return disk === undefined ? [] : [disk.name ?? '', ...chainPaths(disk.parent)];
+}
+
 /** Runs `work` over a source of `path`, closing it afterwards. */
 async function withSource<T>(
   path: string,
@@ -86,12 +96,20 @@ async function withSource<T>(
   }
 }
 
-/** Creates `path` and runs `work` on it; a failed or interrupted write leaves no partial file. */
+/**
+ * Creates `path` and runs `work` on it; a failed or interrupted write leaves no partial file.
+ * `inputs` are the files being read: writing over one of them (even with --force) is refused.
+ */
 async function writeNewFile<T>(
   path: string,
   force: boolean,
+  inputs: ReadonlyArray<string | undefined>,
   work: (sink: ByteSink) => Promise<T>,
 ): Promise<T> {
+  const target = await realPath(path);
+  for (const input of inputs)
+    if (input !== undefined && (await realPath(input)) === target)
+      throw new CliError('USAGE', `the output ${path} is also an input; write to another file`);
   const sink = await FileByteSink.open(path, force ? 'overwrite' : 'create');
   try {
     const result = await work(sink);
@@ -302,7 +320,7 @@ async function createFromRaw(
   const virtualSize = checkedSize(size);
   const input = await openInput(from, size);
   try {
-    const result = await writeNewFile(out, flags.force, (sink) =>
+    const result = await writeNewFile(out, flags.force, [from], (sink) =>
       convertDisk(input, sink, {
         type,
         abortSignal: flags.abortSignal,
@@ -330,7 +348,7 @@ async function createChild(
   try {
     const input = await openInput(from, size);
     try {
-      const result = await writeNewFile(out, flags.force, (sink) =>
+      const result = await writeNewFile(out, flags.force, [from, ...chainPaths(parent)], (sink) =>
         createDifferencing(parent, input, sink, {
           abortSignal: flags.abortSignal,
           onProgress: flags.onProgress,
@@ -390,13 +408,17 @@ const convert: Command = {
           `--size ${virtualSize} is smaller than ${input} (${disk.virtualSize} bytes)`,
         );
       const bar = progressBar(context.io, 'converting', !context.json);
-      const result = await writeNewFile(out, context.values.force === true, (sink) =>
-        convertDisk(disk, sink, {
-          type,
-          abortSignal: context.signal,
-          onProgress: (progress) => bar.update(progress),
-          ...(virtualSize === undefined ? {} : { virtualSize }),
-        }),
+      const result = await writeNewFile(
+        out,
+        context.values.force === true,
+        chainPaths(disk),
+        (sink) =>
+          convertDisk(disk, sink, {
+            type,
+            abortSignal: context.signal,
+            onProgress: (progress) => bar.update(progress),
+            ...(virtualSize === undefined ? {} : { virtualSize }),
+          }),
       ).finally(() => bar.finish());
       const data = { path: out, type, virtualSize: result.virtualSize, fileSize: result.fileSize };
       printResult(
