@@ -14,8 +14,8 @@ export interface TransferRange {
 
 /**
  * The hashing state of {@link StreamHasher}: SHA-256 per block of the bytes marked as block data,
- * and MD5 per closed range (keeping pushed bytes until their range is closed). Self-contained (no
- * outer references) so that a worker can run its source.
+ * and, when `keepRanges`, MD5 per closed range (keeping pushed bytes until their range is closed).
+ * Self-contained (no outer references) so that a worker can run its source.
  */
 function hashState(
   newHash: (algorithm: 'sha256' | 'md5') => {
@@ -23,6 +23,7 @@ function hashState(
     digest(): Uint8Array;
   },
   blockSize: number,
+  keepRanges: boolean,
 ) {
   let pieces: Array<{ offset: number; bytes: Uint8Array }> = [];
   const ranges: Array<[number, number, string]> = [];
@@ -37,7 +38,7 @@ function hashState(
     ranges,
     released: () => released,
     add(offset: number, bytes: Uint8Array, blocks: boolean): void {
-      pieces.push({ offset, bytes });
+      if (keepRanges) pieces.push({ offset, bytes });
       for (let at = 0; blocks && at < bytes.length; ) {
         const take = Math.min(blockSize - (blockBytes % blockSize), bytes.length - at);
         block ??= newHash('sha256');
@@ -95,7 +96,11 @@ interface HashBackend {
 }
 
 function inThreadBackend(): HashBackend {
-  const state = hashState((algorithm): Hasher => createHasher(algorithm), CHECKSUM_BLOCK_SIZE);
+  const state = hashState(
+    (algorithm): Hasher => createHasher(algorithm),
+    CHECKSUM_BLOCK_SIZE,
+    true,
+  );
   return {
     add: (offset, bytes, blocks) => state.add(offset, bytes, blocks),
     ready: async () => {},
@@ -111,97 +116,138 @@ const workerThreads = builtin<typeof NodeWorkerThreads>('node:worker_threads');
 /** Copies waiting for the worker, at most: beyond this, writing waits (backpressure). */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
-/**
- * Hashing in a worker thread: MD5 (about 1.5 ms per MiB) and SHA-256 (0.6 ms) are most of the
- * write path's CPU; the main thread keeps CRC-32, the range finder and the write itself. Bytes in
- * `SharedArrayBuffer`s reach the worker without a copy; others are copied into the message.
- */
-function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
+/** A hashing worker: messages in, replies to requests out, failures kept. */
+function startWorker(threads: typeof NodeWorkerThreads, role: 'blocks' | 'ranges') {
   const source = `
-    const { parentPort } = require('node:worker_threads');
+    const { parentPort, workerData } = require('node:worker_threads');
     const { createHash } = require('node:crypto');
+    const ranges = workerData === 'ranges';
     const state = (${hashState.toString()})((algorithm) => {
       const hash = createHash(algorithm);
       return { update: (bytes) => hash.update(bytes), digest: () => new Uint8Array(hash.digest()) };
-    }, ${CHECKSUM_BLOCK_SIZE});
+    }, ${CHECKSUM_BLOCK_SIZE}, ranges);
     parentPort.on('message', (message) => {
-      if (message.add) state.add(message.offset, message.bytes, message.blocks);
-      else if (message.closed) {
+      if (message.add) {
+        state.add(message.offset, message.bytes, !ranges);
+        if (!ranges) parentPort.postMessage({ done: message.offset + message.bytes.length });
+      } else if (message.closed) {
         state.digest(message.closed, message.floor);
-        parentPort.postMessage({ released: state.released() });
-      }
-      else if (message.table) parentPort.postMessage({ table: state.table() });
-      else parentPort.postMessage({ ranges: state.ranges });
+        parentPort.postMessage({ done: state.released() });
+      } else if (message.table) parentPort.postMessage({ reply: state.table() });
+      else parentPort.postMessage({ reply: state.ranges });
     });`;
-  const worker = new threads.Worker(source, { eval: true });
+  const worker = new threads.Worker(source, { eval: true, workerData: role });
   worker.unref();
-  let failure: unknown;
-  /** End of the bytes sent, and where the worker let go of them: the difference waits in its queue. */
-  let sentEnd = 0;
-  let released = 0;
-  const pending = () => sentEnd - released;
-  const waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
-  let reply: { resolve: (value: never) => void; reject: (error: unknown) => void } | undefined;
-  const settle = () => {
-    if (pending() <= MAX_PENDING_BYTES || failure !== undefined) {
-      for (const waiter of waiters.splice(0)) {
-        if (failure === undefined) waiter.resolve();
-        else waiter.reject(failure);
-      }
-    }
-    if (waiters.length === 0 && reply === undefined) worker.unref();
+  const self = {
+    worker,
+    /** File offset up to which the worker no longer references what it was sent. */
+    done: 0,
+    failure: undefined as unknown,
+    onProgress: () => {},
+    reply: undefined as
+      | { resolve: (value: never) => void; reject: (error: unknown) => void }
+      | undefined,
+    request<T>(message: object): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        if (self.failure !== undefined) return reject(self.failure);
+        worker.ref();
+        self.reply = { resolve: resolve as (value: never) => void, reject };
+        worker.postMessage(message);
+      });
+    },
   };
-  worker.on('message', (message: { released?: number; table?: Uint8Array; ranges?: unknown }) => {
-    if (message.released !== undefined) {
-      released = message.released;
-      settle();
-      return;
+  worker.on('message', (message: { done?: number; reply?: unknown }) => {
+    if (message.done !== undefined) self.done = message.done;
+    else {
+      const reply = self.reply;
+      self.reply = undefined;
+      reply?.resolve(message.reply as never);
     }
-    const answer = reply;
-    reply = undefined;
-    answer?.resolve((message.table ?? message.ranges) as never);
-    settle();
+    self.onProgress();
   });
   worker.on('error', (error) => {
-    failure ??= error;
-    reply?.reject(error);
-    reply = undefined;
-    settle();
+    self.failure ??= error;
+    self.reply?.reject(error);
+    self.reply = undefined;
+    self.onProgress();
   });
-  const request = <T>(message: object) =>
-    new Promise<T>((resolve, reject) => {
-      if (failure !== undefined) return reject(failure);
-      worker.ref();
-      reply = { resolve: resolve as (value: never) => void, reject };
-      worker.postMessage(message);
-    });
+  return self;
+}
+
+/** Workers sharing the MD5 ranges: MD5 is the costliest hash and cannot be split within a range. */
+const MD5_WORKERS = 2;
+
+/**
+ * Hashing in worker threads, one for SHA-256 per block (about 0.6 ms per MiB), two taking turns at
+ * MD5 per range (1.5 ms per MiB): most of the write path's CPU. The main thread keeps CRC-32, the
+ * range finder and the writes. Bytes in `SharedArrayBuffer`s reach the workers without a copy;
+ * others are copied into the messages.
+ */
+function workerBackend(threads: typeof NodeWorkerThreads): HashBackend {
+  const blocks = startWorker(threads, 'blocks');
+  const md5 = Array.from({ length: MD5_WORKERS }, () => startWorker(threads, 'ranges'));
+  const workers = [blocks, ...md5];
+  let turn = 0;
+  /** File ends of the bytes sent to each worker. */
+  let sentEnd = 0;
+  let blocksSentEnd = 0;
+  const released = () =>
+    Math.min(
+      ...md5.map((worker) => worker.done),
+      blocks.done >= blocksSentEnd ? Number.POSITIVE_INFINITY : blocks.done,
+    );
+  const failure = () => workers.find((worker) => worker.failure !== undefined)?.failure;
+  const waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  const settle = () => {
+    if (sentEnd - released() <= MAX_PENDING_BYTES || failure() !== undefined) {
+      for (const waiter of waiters.splice(0)) {
+        if (failure() === undefined) waiter.resolve();
+        else waiter.reject(failure());
+      }
+    }
+    for (const { worker, reply } of workers)
+      if (waiters.length === 0 && reply === undefined) worker.unref();
+  };
+  for (const worker of workers) worker.onProgress = settle;
   return {
-    add: (offset, bytes, blocks) => {
+    add: (offset, bytes, isBlockData) => {
       sentEnd = offset + bytes.length;
       // A message carries a view's whole buffer: send shared memory as is, a part of another buffer as a copy.
       const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
       const shared =
         typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
-      worker.postMessage({
-        add: true,
-        offset,
-        bytes: whole || shared ? bytes : bytes.slice(),
-        blocks,
-      });
+      const message = { add: true, offset, bytes: whole || shared ? bytes : bytes.slice() };
+      for (const worker of md5) worker.worker.postMessage(message);
+      if (isBlockData) {
+        blocksSentEnd = sentEnd;
+        blocks.worker.postMessage(message);
+      }
     },
     ready: () =>
-      pending() <= MAX_PENDING_BYTES && failure === undefined
+      sentEnd - released() <= MAX_PENDING_BYTES && failure() === undefined
         ? Promise.resolve()
         : new Promise((resolve, reject) => {
-            worker.ref();
+            for (const { worker } of workers) worker.ref();
             waiters.push({ resolve, reject });
             settle();
           }),
-    released: () => released,
-    digest: (closed, floor) => worker.postMessage({ closed, floor }),
-    table: () => request<Uint8Array>({ table: true }),
-    ranges: () => request<Array<[number, number, string]>>({ ranges: true }),
-    close: () => void worker.terminate(),
+    released,
+    digest: (closed, floor) => {
+      const shares = md5.map((): Range[] => []);
+      for (const range of closed) shares[turn++ % MD5_WORKERS]!.push(range);
+      for (const [i, worker] of md5.entries())
+        worker.worker.postMessage({ closed: shares[i], floor });
+    },
+    table: () => blocks.request<Uint8Array>({ table: true }),
+    ranges: async () => {
+      const parts = await Promise.all(
+        md5.map((worker) => worker.request<Array<[number, number, string]>>({ ranges: true })),
+      );
+      return parts.flat().sort((a, b) => a[0] - b[0]);
+    },
+    close: () => {
+      for (const { worker } of workers) void worker.terminate();
+    },
   };
 }
 
