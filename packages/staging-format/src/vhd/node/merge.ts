@@ -108,8 +108,15 @@ async function mergeInto(
 ): Promise<number> {
   const originalSize = parent.source.size;
   const journalPath = mergeJournalPath(parentPath);
-  const journal = await FileByteSink.open(journalPath, 'create');
-  let sink: FileByteSink | undefined;
+  // The parent opens for writing first: a read-only parent must not leave a journal behind.
+  const sink = await FileByteSink.open(parentPath, 'update');
+  let journal: FileByteSink;
+  try {
+    journal = await FileByteSink.open(journalPath, 'create');
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
   try {
     const header = new Uint8Array(JOURNAL_HEADER_SIZE);
     const view = new DataView(header.buffer);
@@ -120,7 +127,6 @@ async function mergeInto(
     header.set(child.uniqueId, 40);
     await journal.write(0, header, options);
     await journal.sync();
-    sink = await FileByteSink.open(parentPath, 'update');
     const plan = new MergePlan(parent, sink, journal, originalSize, options);
     const bytesMerged = await plan.copyChild(child);
     await plan.finishMetadata();
@@ -128,13 +134,12 @@ async function mergeInto(
     await plan.commit();
     await plan.replay();
     await sink.sync();
-    await sink.close();
-    sink = undefined;
     await journal.close();
+    // Only now, with the parent complete and durable, may the journal go.
     await rm(journalPath);
     return bytesMerged;
   } finally {
-    await sink?.close();
+    await sink.close();
     await journal.close();
   }
 }
