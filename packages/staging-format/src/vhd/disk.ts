@@ -184,7 +184,8 @@ export class VhdDisk implements VirtualDisk {
   }
 
   /**
-   * Reads `length` bytes of the disk at `offset` as the guest sees them.
+   * Reads `length` bytes of the disk at `offset` as the guest sees them. Over a
+   * `MemoryByteSource` the result may be a view of the source's bytes: copy it before changing it.
    *
    * @throws {RangeError} when the range is not inside the disk.
    * @throws {StagingFormatError} when the file is damaged where the range lies.
