@@ -97,6 +97,7 @@ describe('StagingWriter and readers over an in-memory location', () => {
   it('writes sealed volumes that are fixed VHDs Azure accepts, with correct transfer hashes', async () => {
     const { store, writer } = await writeLocation(12, 200_000);
     await writer.close({ seal: true });
+    const reader = await StagingReader.open(store);
     for (const volume of writer.descriptor.volumes) {
       const bytes = store.snapshot(volume.file)!;
       const source = new MemoryByteSource(bytes);
@@ -108,11 +109,22 @@ describe('StagingWriter and readers over an in-memory location', () => {
       );
       const expected = expectedTransferRanges(bytes);
       const hashes = decodeTransferHashes(sidecar, volume.transferHashes!.file);
+      expect(await reader.transferHashes(volume.number)).toEqual(hashes);
       expect(hashes).toMatchObject({ volume: volume.number, fileSize: bytes.length });
       expect(hashes.ranges).toEqual(expected);
       // The footer's page is always part of what is transferred.
       expect(expected.at(-1)!.offset + expected.at(-1)!.length).toBe(bytes.length);
     }
+    const sidecar = writer.descriptor.volumes[0]!.transferHashes!.file;
+    store.put(sidecar, new TextEncoder().encode('{}'));
+    expect(await errorOf(reader.transferHashes(1))).toMatchObject({
+      code: 'STAGING_BAD_DESCRIPTOR',
+    });
+    store.delete(sidecar);
+    expect(await errorOf(reader.transferHashes(1))).toMatchObject({
+      code: 'STAGING_MISSING_VOLUME',
+    });
+    expect(await errorOf(reader.transferHashes(9))).toMatchObject({ name: 'RangeError' });
   });
 
   it('keeps hashes right while copies of the blobs recycle their memory (a 60 MiB volume)', async () => {

@@ -1,7 +1,10 @@
 import type { ByteSource, ReadOptions } from '../../byte-source/byte-source.ts';
+import { StagingFormatError } from '../../errors.ts';
+import { toHex } from '../format/bytes.ts';
 import { RECORD_HEADER_SIZE, SUPERBLOCK_SIZE } from '../format/constants.ts';
 import type { StagingDescriptor, StoredSnapshot, VolumeEntry } from '../format/descriptor.ts';
 import type { IndexEntry } from '../format/sections.ts';
+import { sha256 } from '../hashing/hasher.ts';
 import { blobFromRecord, blobNotFound } from '../reader/record.ts';
 import { scanRecords } from '../reader/scan.ts';
 import type { VerifyOptions, VolumeVerification } from '../reader/volume-reader.ts';
@@ -11,6 +14,7 @@ import type { LocationStore } from '../store/store.ts';
 import { BlobIndex } from '../writer/blob-index.ts';
 import { readDescriptor } from './descriptor-io.ts';
 import { decodeSuperblockOf } from './recovery.ts';
+import { decodeTransferHashes, type TransferHashes } from './transfer-hashes.ts';
 import { checkVolumeFiles, openSealedVolume } from './writer.ts';
 
 /** The volume still being written (or left open by a crash), as a read-only scan found it. */
@@ -95,6 +99,45 @@ export class StagingReader implements BlobSource {
       options,
     );
     return blobFromRecord(bytes, entry, this.#open.path);
+  }
+
+  /**
+   * The transfer hashes of sealed volume `volumeNumber` (MD5 per non-zero range, what a drive
+   * manifest lists), checked against the SHA-256 and the volume size `staging.json` recorded.
+   * @throws {RangeError} when the location has no such sealed volume.
+   * @throws {StagingFormatError} `STAGING_MISSING_VOLUME` when the sidecar is missing,
+   *   `STAGING_BAD_DESCRIPTOR` when it is damaged or does not match.
+   */
+  async transferHashes(volumeNumber: number): Promise<TransferHashes> {
+    const entry = this.descriptor.volumes[volumeNumber - 1];
+    if (entry?.state !== 'sealed' || entry.transferHashes === undefined) {
+      throw new RangeError(
+        `"volumeNumber" expected a sealed volume of this location, got ${volumeNumber}`,
+      );
+    }
+    const path = this.store.pathOf(entry.transferHashes.file);
+    const bytes = await this.store.readFile(entry.transferHashes.file);
+    if (bytes === undefined) {
+      throw new StagingFormatError(
+        'STAGING_MISSING_VOLUME',
+        `${path} (transfer hashes of volume ${volumeNumber}) is missing`,
+        { path },
+      );
+    }
+    if (toHex(await sha256(bytes)) !== entry.transferHashes.sha256) {
+      throw new StagingFormatError(
+        'STAGING_BAD_DESCRIPTOR',
+        `${path} does not match the SHA-256 in staging.json`,
+        { path },
+      );
+    }
+    const hashes = decodeTransferHashes(bytes, path);
+    if (hashes.volume !== volumeNumber || hashes.fileSize !== entry.size) {
+      throw new StagingFormatError('STAGING_BAD_DESCRIPTOR', `${path} describes another volume`, {
+        path,
+      });
+    }
+    return hashes;
   }
 
   /** Committed snapshots, oldest first, as `staging.json` records them. */
