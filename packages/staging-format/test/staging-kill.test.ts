@@ -28,9 +28,15 @@ afterAll(async () => {
 /** Runs the writer from blob `first` and SIGKILLs it `delayMs` after it is ready. */
 function runAndKill(first: number, seed: number, delayMs: number) {
   return new Promise<{ acked: number; snapshots: string[] }>((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(first), String(seed)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Type stripping is on by default in current Node; the flag keeps the fixture running on 22.x
+    // releases where it is not.
+    const child = spawn(
+      process.execPath,
+      ['--experimental-strip-types', WRITER, dir, String(first), String(seed)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let acked = first;
     const snapshots: string[] = [];
     let stderr = '';
