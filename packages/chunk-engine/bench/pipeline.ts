@@ -1,6 +1,7 @@
 // The full pipeline (read, FastCDC, SHA-256/HMAC ids, zstd, AES-256-GCM, dedup, write to disk)
 // on a real tree, against `restic backup` on the same tree, back to back in one run.
-// Run: node packages/chunk-engine/bench/pipeline.ts [DIR=/usr/lib] [--workers N] [--skip-restic]
+// Run: node packages/chunk-engine/bench/pipeline.ts [DIR=/usr/lib] [--workers N] [--level L]
+//      [--skip-restic] [--restore]   (--restore also times restoring the snapshot from the packs)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -9,12 +10,14 @@ import { parseArgs } from 'node:util';
 import {
   BlobCodec,
   type BlobSink,
+  type BlobSource,
+  ChunkEngineError,
   createKeys,
   type SinkBlob,
   toHex,
   unlockKeys,
 } from '../src/index.ts';
-import { backupDirectory } from '../src/node.ts';
+import { backupDirectory, restoreSnapshot } from '../src/node.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,15 +25,20 @@ const { values, positionals } = parseArgs({
     workers: { type: 'string' },
     'skip-restic': { type: 'boolean' },
     level: { type: 'string' },
+    restore: { type: 'boolean' },
   },
 });
 const dir = positionals[0] ?? '/usr/lib';
 const passphrase = 'benchmark passphrase, not a secret';
 const scratch = await fs.mkdtemp(join(tmpdir(), 'chunk-engine-bench-'));
 
-/** Appends blobs to 16 MiB pack files on disk and fsyncs on flush, as a staging volume would. */
-class PackFileSink implements BlobSink {
-  readonly #ids = new Set<string>();
+/** Appends blobs to 16 MiB pack files on disk and fsyncs each pack, as a staging volume would. */
+class PackFileSink implements BlobSink, BlobSource {
+  readonly #where = new Map<
+    string,
+    Omit<SinkBlob, 'id' | 'bytes'> & { pack: number; offset: number; length: number }
+  >();
+  #packOffset = 0;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #file: fs.FileHandle | undefined;
@@ -38,13 +46,34 @@ class PackFileSink implements BlobSink {
   bytes = 0;
 
   has(id: Uint8Array): boolean {
-    return this.#ids.has(toHex(id));
+    return this.#where.has(toHex(id));
+  }
+
+  async get(id: Uint8Array): Promise<SinkBlob> {
+    const where = this.#where.get(toHex(id));
+    if (where === undefined) throw new ChunkEngineError('BLOB_NOT_FOUND', `no blob ${toHex(id)}`);
+    const file = await fs.open(join(scratch, `pack-${where.pack}`), 'r');
+    try {
+      const bytes = new Uint8Array(where.length);
+      await file.read(bytes, 0, where.length, where.offset);
+      return { id, type: where.type, rawLength: where.rawLength, bytes };
+    } finally {
+      await file.close();
+    }
   }
 
   async put(blob: SinkBlob): Promise<void> {
     const key = toHex(blob.id);
-    if (this.#ids.has(key)) return;
-    this.#ids.add(key);
+    if (this.#where.has(key)) return;
+    const { type, rawLength } = blob;
+    this.#where.set(key, {
+      type,
+      rawLength,
+      pack: this.#packs,
+      offset: this.#packOffset,
+      length: blob.bytes.length,
+    });
+    this.#packOffset += blob.bytes.length;
     this.#pending.push(blob.bytes);
     this.#pendingBytes += blob.bytes.length;
     this.bytes += blob.bytes.length;
@@ -65,6 +94,8 @@ class PackFileSink implements BlobSink {
     const blobs = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#packOffset = 0;
+    await this.#file?.sync();
     await this.#file?.close();
     this.#file = await fs.open(join(scratch, `pack-${this.#packs++}`), 'w');
     await this.#file.writev(blobs);
@@ -121,6 +152,24 @@ console.log(
     `cores used ${(ours.cpuS / ours.wallS).toFixed(2)} (cpu ${ours.cpuS.toFixed(1)} s), ` +
     `read ${mb(s.bytesRead)} MB, stored ${mb(sink.bytes)} MB in ${s.newBlobs} blobs, ${s.files} files, ${s.skipped} skipped`,
 );
+
+if (values.restore) {
+  const target = join(scratch, 'restored');
+  const restored = await measureCpu(async () =>
+    restoreSnapshot({
+      source: sink,
+      codec: new BlobCodec({ keys: await unlockKeys(passphrase, params) }),
+      rootId: ours.result.rootId,
+      target,
+    }),
+  );
+  const r = restored.result.stats;
+  console.log(
+    `chunk-engine restore: ${restored.wallS.toFixed(1)} s wall, ${(r.bytesWritten / restored.wallS / 1e6).toFixed(0)} MB/s, ` +
+      `cores used ${(restored.cpuS / restored.wallS).toFixed(2)}, ${r.files} files, ${r.failed} failed`,
+  );
+  await fs.rm(target, { recursive: true, force: true });
+}
 
 if (!values['skip-restic']) {
   const repo = join(scratch, 'restic-repo');
