@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,13 +27,13 @@ afterAll(async () => {
 });
 
 /** Runs the writer from blob `first` and SIGKILLs it `delayMs` after it is ready. */
-function runAndKill(first: number, seed: number, delayMs: number) {
+function runAndKill(mode: 'create' | 'open', first: number, seed: number, delayMs: number) {
   return new Promise<{ acked: number; snapshots: string[] }>((resolve, reject) => {
     // Type stripping is on by default in current Node; the flag keeps the fixture running on 22.x
     // releases where it is not.
     const child = spawn(
       process.execPath,
-      ['--experimental-strip-types', WRITER, dir, String(first), String(seed)],
+      ['--experimental-strip-types', WRITER, mode, dir, String(first), String(seed)],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -76,12 +77,20 @@ describe('a writer killed with SIGKILL at random points', () => {
     const snapshots: string[] = [];
     let recoveries = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const result = await runAndKill(acked, seed + trial, 20 + random(200));
+      const created = existsSync(join(dir, 'staging.json'));
+      const result = await runAndKill(
+        created ? 'open' : 'create',
+        acked,
+        seed + trial,
+        20 + random(200),
+      );
       // The dead writer's lock is stale; breaking it is the explicit step a user takes.
       const lock = await inspectLock(dir);
-      if (lock === undefined) continue; // killed before it even locked
-      expect(lock.stale).toBe(true);
-      await breakStaleLock(dir);
+      if (lock !== undefined) {
+        expect(lock.stale).toBe(true);
+        await breakStaleLock(dir);
+      }
+      if (!existsSync(join(dir, 'staging.json'))) continue; // killed before the location existed
       const writer = await openStagingDirectory(dir);
       if (writer.recovery !== undefined) recoveries++;
       for (let n = 0; n < result.acked; n++) {
