@@ -7,6 +7,11 @@ import type { ReadOptions } from './byte-source.ts';
 export interface ByteSink {
   /** Writes all of `bytes` at `offset`, growing the sink as needed. */
   write(offset: number, bytes: Uint8Array, options?: ReadOptions): Promise<void>;
+  /**
+   * Writes `parts` back to back from `offset` in one request where the medium allows (a block's
+   * bitmap and data in one system call). Optional: writers fall back to {@link write}.
+   */
+  writev?(offset: number, parts: readonly Uint8Array[], options?: ReadOptions): Promise<void>;
   /** Sets the length: cuts, or extends with zeros (sparsely where the medium allows). */
   truncate(size: number): Promise<void>;
   /** Makes everything written so far durable. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStagingFormatError, StagingFormatError } from '../errors.ts';
 import type { ByteSource } from './byte-source.ts';
 import { FileByteSource } from './file.ts';
+import { FileByteSink } from './file-sink.ts';
 import { MemoryByteSource } from './memory.ts';
 
 let dir: string;
@@ -99,5 +100,28 @@ describe('FileByteSource', () => {
       code: 'SOURCE_IO',
     });
     await expect(FileByteSource.open(dir)).rejects.toMatchObject({ code: 'SOURCE_IO', path: dir });
+  });
+});
+
+describe('FileByteSink', () => {
+  it('writes parts back to back with writev, and plain writes anywhere', async () => {
+    const path = join(dir, 'sink.bin');
+    const sink = await FileByteSink.open(path, 'create');
+    await sink.writev(10, [pattern(3), new Uint8Array(0), pattern(5).reverse()]);
+    await sink.write(0, Uint8Array.of(9));
+    await sink.truncate(40);
+    await sink.sync();
+    await sink.close();
+    const bytes = new Uint8Array(await readFile(path));
+    expect(bytes.length).toBe(40);
+    expect(bytes[0]).toBe(9);
+    expect(bytes.subarray(10, 18)).toEqual(
+      Uint8Array.from([...pattern(3), ...pattern(5).reverse()]),
+    );
+    await expect(FileByteSink.open(path, 'create')).rejects.toMatchObject({
+      code: 'SOURCE_IO',
+      path,
+    });
+    await expect(sink.write(0, Uint8Array.of(1))).rejects.toMatchObject({ code: 'SOURCE_CLOSED' });
   });
 });

@@ -54,6 +54,25 @@ export class FileByteSink implements ByteSink {
     }
   }
 
+  async writev(
+    offset: number,
+    parts: readonly Uint8Array[],
+    options: ReadOptions = {},
+  ): Promise<void> {
+    options.abortSignal?.throwIfAborted();
+    for (const part of parts) checkWriteRange(offset, part);
+    const handle = this.#open();
+    const { bytesWritten } = await this.#io(offset, () => handle.writev([...parts], offset));
+    // The kernel may stop short; what is left goes out with plain writes.
+    let start = offset;
+    let skip = bytesWritten;
+    for (const part of parts) {
+      if (skip < part.length) await this.write(start + skip, part.subarray(skip), options);
+      skip = Math.max(0, skip - part.length);
+      start += part.length;
+    }
+  }
+
   async truncate(size: number): Promise<void> {
     if (!Number.isSafeInteger(size) || size < 0)
       throw new RangeError(`"size" expected a non-negative safe integer, got ${size}`);

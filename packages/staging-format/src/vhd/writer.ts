@@ -276,11 +276,14 @@ export class DynamicVhdWriter {
         );
       this.#next += this.#bitmapSize + this.blockSize;
     }
+    const sink = this.#sink;
+    if (sink.writev !== undefined) await sink.writev(start, [bitmap, data], options);
     // Disjoint ranges: both writes can be in flight at once.
-    await Promise.all([
-      this.#sink.write(start, bitmap, options),
-      this.#sink.write(start + this.#bitmapSize, data, options),
-    ]);
+    else
+      await Promise.all([
+        sink.write(start, bitmap, options),
+        sink.write(start + this.#bitmapSize, data, options),
+      ]);
     this.#bat[index] = start / SECTOR_SIZE;
   }
 
