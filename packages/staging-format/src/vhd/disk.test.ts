@@ -6,6 +6,7 @@ import { isStagingFormatError } from '../errors.ts';
 import { convertDisk, createDifferencing, rawDisk } from './convert.ts';
 import { openVhd, type VhdDisk } from './disk.ts';
 import { encodeFooter, footerStruct } from './footer.ts';
+import { encodeHeader, headerStruct } from './header.ts';
 import { DynamicVhdWriter, FixedVhdWriter } from './writer.ts';
 
 const KiB = 1024;
@@ -223,6 +224,37 @@ describe('damaged files', () => {
     });
     view.setUint32(bat + 8, 1); // onto the header
     await expect(open(bytes)).rejects.toMatchObject({ code: 'VHD_BAT_OUT_OF_RANGE' });
+  });
+
+  it('refuses huge declared tables and sizes before allocating anything for them', async () => {
+    const bytes = await toVhd(new Uint8Array(2 * 4096).fill(3), 'dynamic', 4096);
+    const header = headerStruct.decode(bytes.subarray(512, 1536));
+    const withHeader = (fields: Partial<typeof header>) => {
+      const copy = bytes.slice();
+      copy.set(encodeHeader({ ...header, ...fields }), 512);
+      return copy;
+    };
+    await expect(open(withHeader({ maxTableEntries: 0xffff_ffff }))).rejects.toMatchObject({
+      code: 'VHD_BAD_HEADER',
+      offset: 512 + 28,
+    });
+    await expect(open(withHeader({ maxTableEntries: 1 << 23 }))).rejects.toMatchObject({
+      code: 'VHD_TRUNCATED',
+      offset: 512 + 16,
+    });
+    await expect(open(withHeader({ tableOffset: 1n << 60n }))).rejects.toMatchObject({
+      code: 'VHD_TRUNCATED',
+    });
+    await expect(open(withHeader({ blockSize: 1 << 30 }))).rejects.toMatchObject({
+      code: 'VHD_BAD_HEADER',
+      offset: 512 + 32,
+    });
+    const footer = footerStruct.decode(bytes.subarray(0, 512));
+    const huge = bytes.slice();
+    const bigFooter = encodeFooter({ ...footer, currentSize: 1n << 62n });
+    huge.set(bigFooter, 0);
+    huge.set(bigFooter, huge.length - 512);
+    await expect(open(huge)).rejects.toMatchObject({ code: 'VHD_BAD_SIZE' });
   });
 
   it('refuses a footer that declares more disk than the file holds', async () => {
