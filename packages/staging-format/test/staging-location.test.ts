@@ -171,6 +171,30 @@ describe('StagingWriter and readers over an in-memory location', () => {
     });
   });
 
+  it('stages before the import job exists and binds the job later', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions({ job: { jobName: 'seed' } }));
+    expect(() => writer.updateJob({ container: '' })).toThrow(TypeError);
+    const job = await writer.updateJob({
+      storageAccountId: '/subscriptions/s/x',
+      container: 'seed',
+    });
+    expect(job).toEqual({
+      jobName: 'seed',
+      storageAccountId: '/subscriptions/s/x',
+      container: 'seed',
+    });
+    await writer.close();
+    expect((await StagingReader.open(store)).descriptor.job).toEqual(job);
+    expect(
+      await errorOf(
+        StagingWriter.create(new MemoryLocationStore(), locationOptions({ job: {} as never })),
+      ),
+    ).toMatchObject({
+      name: 'TypeError',
+    });
+  });
+
   it('treats a second put of an id as a no-op, and answers has() before a flush', async () => {
     const store = new MemoryLocationStore();
     const writer = await StagingWriter.create(store, locationOptions());

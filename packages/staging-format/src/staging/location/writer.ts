@@ -253,6 +253,24 @@ export class StagingWriter implements BlobSink, BlobSource {
     });
   }
 
+  /**
+   * Fills in or changes the job binding (a backup may be staged before its import job, storage
+   * account and container exist); written to `staging.json` atomically. Returns the new binding.
+   * @throws {TypeError} when a given field is not a non-empty string.
+   */
+  updateJob(changes: Partial<JobBinding>, options: CallOptions = {}): Promise<JobBinding> {
+    checkJob(changes, false);
+    return this.#exclusive(options, async () => {
+      const fields = Object.fromEntries(
+        JOB_FIELDS.filter((f) => changes[f] !== undefined).map((f) => [f, changes[f]]),
+      );
+      await this.#update((d) => {
+        d.job = { ...d.job, ...fields };
+      });
+      return structuredClone(this.#descriptor.job);
+    });
+  }
+
   /** Committed snapshots, oldest first. */
   async *listSnapshots(): AsyncIterableIterator<StoredSnapshot> {
     for (const snapshot of this.#descriptor.snapshots) yield structuredClone(snapshot);
@@ -495,18 +513,7 @@ function newDescriptor(options: CreateStagingOptions): StagingDescriptor {
     chunker,
     maxVolumeSize = DEFAULT_MAX_VOLUME_SIZE,
   } = options;
-  for (const field of [
-    'jobName',
-    'subscriptionId',
-    'resourceGroup',
-    'storageAccountId',
-    'container',
-  ] as const) {
-    const optional = field !== 'jobName' && job?.[field] === undefined;
-    if (!optional && (typeof job?.[field] !== 'string' || job[field] === '')) {
-      throw new TypeError(`"job.${field}" expected a non-empty string`);
-    }
-  }
+  checkJob(job, true);
   if (cryptoParameters !== null) {
     for (const field of ['kdf', 'salt', 'keyCheck'] as const) {
       if (typeof cryptoParameters?.[field] !== 'string' || cryptoParameters[field] === '') {
@@ -542,6 +549,25 @@ function newDescriptor(options: CreateStagingOptions): StagingDescriptor {
     volumes: [],
     snapshots: [],
   };
+}
+
+const JOB_FIELDS = [
+  'jobName',
+  'subscriptionId',
+  'resourceGroup',
+  'storageAccountId',
+  'container',
+] as const;
+
+/** Every field given must be a non-empty string; `jobName` is required when `complete`. */
+function checkJob(job: Partial<JobBinding> | undefined, complete: boolean): void {
+  if (typeof job !== 'object' || job === null) throw new TypeError('"job" expected an object');
+  for (const field of JOB_FIELDS) {
+    const optional = (field !== 'jobName' || !complete) && job[field] === undefined;
+    if (!optional && (typeof job[field] !== 'string' || job[field] === '')) {
+      throw new TypeError(`"job.${field}" expected a non-empty string`);
+    }
+  }
 }
 
 function checkBlob(blob: SinkBlob): void {
