@@ -48,6 +48,7 @@ try {
     chunker: {},
   });
   start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   for (let n = 0; n < blobCount; n++) {
     const id = new Uint8Array(32);
     crypto.getRandomValues(id.subarray(0, 16));
@@ -60,6 +61,9 @@ try {
   const volume = await writer.sealVolume();
   const sealSeconds = seconds(sealStart);
   const totalSeconds = seconds(start);
+  // User + system time of every thread of this process (main, hashing workers, libuv pool).
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const bytesPerEntry = writer.indexBytesPerEntry;
   await writer.close();
 
@@ -74,6 +78,9 @@ try {
   );
   console.log(
     `writer / dd:             ${((ddSeconds / totalSeconds) * 100).toFixed(1)} % (target ≥ 80 %)`,
+  );
+  console.log(
+    `writer CPU, all threads: ${cpuSeconds.toFixed(2)} s (${((cpuSeconds * 1000) / (bytes / MiB)).toFixed(2)} ms per MiB)`,
   );
   console.log(
     `volume: ${volume?.size} bytes, ${volume?.recordCount} records; index ${bytesPerEntry.toFixed(1)} bytes per blob`,
