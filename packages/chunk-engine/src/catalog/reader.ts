@@ -1,5 +1,5 @@
 import type { BlobCodec } from '../blob/codec.ts';
-import type { BlobSource } from '../blob/sink.ts';
+import type { BlobSource, SinkBlob } from '../blob/sink.ts';
 import { fromHex } from '../bytes.ts';
 import { ChunkEngineError } from '../errors.ts';
 import {
@@ -13,6 +13,11 @@ import {
 /** Options of the catalog readers. */
 export interface ReadOptions {
   abortSignal?: AbortSignal;
+}
+
+/** Opens (authenticates, decrypts, decompresses, verifies) stored blobs: a `BlobCodec`, or a pool. */
+export interface BlobOpener {
+  open(blob: SinkBlob): Promise<Uint8Array>;
 }
 
 /**
@@ -29,12 +34,16 @@ export class CatalogReader {
   }
 
   /**
-   * Fetches, opens and verifies one blob.
+   * Fetches, opens and verifies one blob (with `options.opener` instead of the codec if given,
+   * e.g. a `SealPool` to open data blobs on worker threads).
    *
    * @throws {@link ChunkEngineError} `BLOB_NOT_FOUND` when the source has no such blob, or the
    *   codec's errors when it is damaged.
    */
-  async readBlob(idHex: string, options: ReadOptions = {}): Promise<Uint8Array> {
+  async readBlob(
+    idHex: string,
+    options: ReadOptions & { opener?: BlobOpener } = {},
+  ): Promise<Uint8Array> {
     const id = fromHex(idHex, 32);
     if (id === undefined) throw new ChunkEngineError('CATALOG_CORRUPT', `bad blob id "${idHex}"`);
     let blob: Awaited<ReturnType<BlobSource['get']>>;
@@ -54,7 +63,7 @@ export class CatalogReader {
       });
     }
     // Verify against the id asked for, not the one the source claims.
-    return this.#codec.open({ ...blob, id });
+    return (options.opener ?? this.#codec).open({ ...blob, id });
   }
 
   async #readTree<K extends TreeBlob['kind']>(idHex: string, kind: K, options: ReadOptions) {

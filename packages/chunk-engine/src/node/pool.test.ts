@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlobCodec } from '../blob/codec.ts';
+import { toHex } from '../bytes.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
 import { createKeys } from '../crypto/keys.ts';
+import { ChunkEngineError } from '../errors.ts';
 import { SealPool } from './pool.ts';
 
 const { keys } = await createKeys('pool test passphrase', { scrypt: { N: 1024 } });
@@ -56,6 +58,23 @@ describe('SealPool', () => {
     } finally {
       await pool.close();
       await rm(dir, { recursive: true });
+    }
+  });
+
+  it('opens blobs on a worker, with the typed errors of the codec', async () => {
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 1 });
+    try {
+      const plaintext = new TextEncoder().encode('restore me '.repeat(1000));
+      const blob = await codec.seal('data', plaintext);
+      expect(await pool.open(blob)).toEqual(plaintext);
+      const bytes = blob.bytes.slice();
+      bytes[30]! ^= 1;
+      const error = await pool.open({ ...blob, bytes }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChunkEngineError);
+      expect(error).toMatchObject({ code: 'BLOB_AUTH_FAILED', blobId: toHex(blob.id) });
+    } finally {
+      await pool.close();
     }
   });
 

@@ -3,8 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { BlobCodec, BlobCodecOptions } from '../blob/codec.ts';
 import type { SinkBlob } from '../blob/sink.ts';
 import type { Sealer } from '../blob/writer.ts';
+import type { BlobOpener } from '../catalog/reader.ts';
 import type { ChunkerOptions } from '../chunker/fastcdc.ts';
-import { ChunkEngineError } from '../errors.ts';
+import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
 
 /** @internal What a seal worker starts with (contains keys: never log it). */
 export interface SealWorkerData {
@@ -15,14 +16,16 @@ export interface SealWorkerData {
 /** @internal Message to a seal worker: seal one blob, or read, chunk and seal a small file. */
 export type SealRequest =
   | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array }
-  | { job: number; kind: 'file'; path: string; maxSize: number };
+  | { job: number; kind: 'file'; path: string; maxSize: number }
+  | { job: number; kind: 'open'; blob: SinkBlob };
 
 /** @internal Message from a seal worker. */
 export interface SealResponse {
   job: number;
   blob?: SinkBlob;
   file?: SealedFile | 'too-large';
-  error?: { name: string; message: string; code?: string | undefined };
+  plaintext?: Uint8Array;
+  error?: { name: string; message: string; code?: string | undefined; blobId?: string | undefined };
 }
 
 /** A small file read, chunked and sealed by a worker. */
@@ -66,7 +69,7 @@ const workerUrl = new URL(
  * A pool of `worker_threads` that seal blobs (hash, compress, encrypt) in parallel, with a byte
  * budget for backpressure: `seal` waits while `maxQueuedBytes` are in flight. Close it when done.
  */
-export class SealPool implements Sealer {
+export class SealPool implements Sealer, BlobOpener {
   readonly #slots: WorkerSlot[];
   readonly #pending = new Map<number, Pending>();
   readonly #maxQueuedBytes: number;
@@ -109,6 +112,12 @@ export class SealPool implements Sealer {
   async sealFile(path: string, maxSize: number): Promise<SealedFile | undefined> {
     const response = await this.#run((job) => ({ job, kind: 'file', path, maxSize }), maxSize, []);
     return response.file === 'too-large' ? undefined : response.file;
+  }
+
+  /** Opens a stored blob on a worker, as `BlobCodec.open` does (same errors). */
+  async open(blob: SinkBlob): Promise<Uint8Array> {
+    const response = await this.#run((job) => ({ job, kind: 'open', blob }), blob.bytes.length, []);
+    return response.plaintext!;
   }
 
   async #run(
@@ -168,9 +177,11 @@ export class SealPool implements Sealer {
       pending.resolve(response);
     } else {
       // Rebuilt with name and code, so callers can tell a vanished file from a bad argument.
-      const { name, message, code } = response.error;
+      const { name, message, code, blobId } = response.error;
       pending.reject(
-        Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) }),
+        name === 'ChunkEngineError'
+          ? new ChunkEngineError(code as ChunkEngineErrorCode, message, { blobId })
+          : Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) }),
       );
     }
   }

@@ -5,6 +5,7 @@ import type { BlobSource } from '../blob/sink.ts';
 import type { CatalogEntry, FileEntry } from '../catalog/format.ts';
 import { CatalogReader, splitPath } from '../catalog/reader.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
+import { SealPool } from './pool.ts';
 
 /** Options of {@link restoreSnapshot}. */
 export interface RestoreOptions {
@@ -21,8 +22,10 @@ export interface RestoreOptions {
   path?: string;
   /** Replace files that exist in `target`; by default an existing file fails that file. */
   overwrite?: boolean;
-  /** Files written at the same time; default 4. */
+  /** Files written at the same time; default 8. */
   concurrency?: number;
+  /** Threads that open (decrypt, decompress, verify) data blobs; 0 opens them on this thread. Default: available cores. */
+  workers?: number;
   onProgress?: (progress: RestoreProgress) => void;
   abortSignal?: AbortSignal;
 }
@@ -70,7 +73,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   };
   const failed: FailedPath[] = [];
   const base = splitPath(options.path ?? '');
-  const slots = Math.max(1, options.concurrency ?? 4);
+  const slots = Math.max(1, options.concurrency ?? 8);
+  const pool =
+    options.workers === 0 ? undefined : new SealPool(options.codec, { workers: options.workers });
   const running = new Set<Promise<void>>();
   // Directories get their mode and mtime after their contents: a stack in walk order.
   const openDirectories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
@@ -151,7 +156,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         if (entry.hardLink !== undefined) laterLinks.set(entry.hardLink, fsPath);
       }
       while (running.size >= slots) await Promise.race(running);
-      const task = restoreFile(reader, entry, fsPath, options, stats)
+      const task = restoreFile(reader, pool, entry, fsPath, options, stats)
         .then(() => {
           stats.files++;
           options.onProgress?.({ ...stats });
@@ -160,13 +165,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         .finally(() => running.delete(task));
       running.add(task);
     }
+    await closeDirectoriesNotAbove();
+    await Promise.all(running);
   } catch (error) {
     // Aborted, or the catalog itself is unreadable: let the files being written finish first.
     await Promise.allSettled(running);
     throw error;
+  } finally {
+    await pool?.close();
   }
-  await closeDirectoriesNotAbove();
-  await Promise.all(running);
   return { stats, failed };
 }
 
@@ -178,6 +185,7 @@ function hardLinkPath(link: string, base: string[], target: string): string | un
 
 async function restoreFile(
   reader: CatalogReader,
+  pool: SealPool | undefined,
   entry: FileEntry,
   fsPath: string,
   options: RestoreOptions,
@@ -193,7 +201,7 @@ async function restoreFile(
   try {
     let position = 0;
     for await (const id of reader.chunkIds(entry, options)) {
-      const data = await reader.readBlob(id, options);
+      const data = await reader.readBlob(id, { ...options, opener: pool });
       if (position + data.length > entry.size) break;
       // All-zero chunks are left as holes: sparse files stay sparse.
       if (!isAllZero(data)) await handle.write(data, 0, data.length, position);

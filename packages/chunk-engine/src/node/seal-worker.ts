@@ -1,5 +1,6 @@
-// Worker thread of SealPool: seals blobs (id, compression, encryption) off the main thread, and
-// reads, chunks and seals whole small files (synchronous reads are cheap here, off the event loop).
+// Worker thread of SealPool: seals blobs (id, compression, encryption) off the main thread, opens
+// them for restores, and reads, chunks and seals whole small files (synchronous reads are cheap
+// here, off the event loop).
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
@@ -34,6 +35,9 @@ async function handle(request: SealRequest): Promise<SealResponse> {
   if (request.kind === 'blob') {
     return { job: request.job, blob: await codec.seal(request.type, request.plaintext) };
   }
+  if (request.kind === 'open') {
+    return { job: request.job, plaintext: await codec.open(request.blob) };
+  }
   const data = readSmallFile(request.path, request.maxSize);
   if (data === undefined) return { job: request.job, file: 'too-large' };
   const blobs: SinkBlob[] = [];
@@ -47,15 +51,19 @@ port.on('message', async (request: SealRequest) => {
     response = await handle(request);
   } catch (error) {
     const { name, message, code } = error as NodeJS.ErrnoException;
-    response = { job: request.job, error: { name, message, code } };
+    const { blobId } = error as { blobId?: string };
+    response = { job: request.job, error: { name, message, code, blobId } };
   }
   const blobs = response.blob
     ? [response.blob]
     : typeof response.file === 'object'
       ? response.file.blobs
       : [];
-  const transfer = blobs
-    .map((blob) => blob.bytes)
+  const buffers = [
+    ...blobs.map((blob) => blob.bytes),
+    ...(response.plaintext ? [response.plaintext] : []),
+  ];
+  const transfer = buffers
     .filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
     .map((bytes) => bytes.buffer as ArrayBuffer);
   port.postMessage(response, transfer);
