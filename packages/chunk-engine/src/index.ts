@@ -17,7 +17,7 @@ export {
   type SymlinkEntry,
   type TreeBlob,
 } from './catalog/format.ts';
-export { CatalogReader, type ReadOptions } from './catalog/reader.ts';
+export { type BlobOpener, CatalogReader, type ReadOptions } from './catalog/reader.ts';
 export { ChunkRefs, DirectoryPages, type TreeWrite } from './catalog/writer.ts';
 export {
   type Chunk,
