@@ -22,6 +22,9 @@ const alias = packageNames.flatMap((name) => [
 export default defineConfig({
   resolve: { alias },
   test: {
+    setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
+    // Integration tests spawn processes and derive keys; a loaded 2-core machine needs headroom.
+    testTimeout: 60_000,
     clearMocks: true,
     restoreMocks: true,
     allowOnly: false,
