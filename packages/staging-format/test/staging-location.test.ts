@@ -120,10 +120,14 @@ describe('StagingWriter and readers over an in-memory location', () => {
     expect(await errorOf(reader.transferHashes(1))).toMatchObject({
       code: 'STAGING_BAD_DESCRIPTOR',
     });
+    expect((await reader.verify()).damagedTransferHashes).toEqual([
+      expect.objectContaining({ volume: 1, code: 'STAGING_BAD_DESCRIPTOR' }),
+    ]);
     store.delete(sidecar);
     expect(await errorOf(reader.transferHashes(1))).toMatchObject({
       code: 'STAGING_MISSING_VOLUME',
     });
+    expect((await reader.verify()).ok).toBe(false);
     expect(await errorOf(reader.transferHashes(9))).toMatchObject({ name: 'RangeError' });
   });
 

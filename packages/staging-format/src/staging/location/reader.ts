@@ -1,5 +1,5 @@
 import type { ByteSource, ReadOptions } from '../../byte-source/byte-source.ts';
-import { StagingFormatError } from '../../errors.ts';
+import { isStagingFormatError, StagingFormatError } from '../../errors.ts';
 import { toHex } from '../format/bytes.ts';
 import { RECORD_HEADER_SIZE, SUPERBLOCK_SIZE } from '../format/constants.ts';
 import type { StagingDescriptor, StoredSnapshot, VolumeEntry } from '../format/descriptor.ts';
@@ -30,7 +30,9 @@ export interface UnsealedVolumeState {
 export interface StagingVerification {
   volumes: VolumeVerification[];
   unsealed: UnsealedVolumeState | undefined;
-  /** True when every sealed volume verified intact. */
+  /** Transfer-hash sidecars that are missing, damaged or do not match `staging.json`. */
+  damagedTransferHashes: Array<{ volume: number; code: string; message: string }>;
+  /** True when every sealed volume and its transfer hashes verified intact. */
   ok: boolean;
 }
 
@@ -145,10 +147,31 @@ export class StagingReader implements BlobSource {
     for (const snapshot of this.descriptor.snapshots) yield structuredClone(snapshot);
   }
 
-  /** Verifies every sealed volume (all blocks, all records); reports the open volume's scan. */
+  /**
+   * Verifies every sealed volume (all blocks, all records) and its transfer-hash sidecar; reports
+   * the open volume's scan.
+   */
   async verify(options: VerifyOptions = {}): Promise<StagingVerification> {
     const volumes = await this.sealed.verify(options);
-    return { volumes, unsealed: this.unsealed, ok: volumes.every((volume) => volume.ok) };
+    const damagedTransferHashes: StagingVerification['damagedTransferHashes'] = [];
+    for (const { volumeNumber } of volumes) {
+      try {
+        await this.transferHashes(volumeNumber);
+      } catch (error) {
+        if (!isStagingFormatError(error)) throw error;
+        damagedTransferHashes.push({
+          volume: volumeNumber,
+          code: error.code,
+          message: error.message,
+        });
+      }
+    }
+    return {
+      volumes,
+      unsealed: this.unsealed,
+      damagedTransferHashes,
+      ok: volumes.every((volume) => volume.ok) && damagedTransferHashes.length === 0,
+    };
   }
 
   async close(): Promise<void> {
