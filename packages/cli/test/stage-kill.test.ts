@@ -93,6 +93,11 @@ describe('stage killed or interrupted', () => {
     expect(JSON.parse((await cli(['snapshots', '--staging', staging, '--json'])).stdout)).toEqual(
       [],
     );
+    // Verify reads the killed run's open volume without changing it.
+    const checked = await cli(['verify', '--staging', staging, '--json']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(JSON.parse(checked.stdout).unsealed).toMatchObject({ volume: 1 });
+    expect(JSON.parse(checked.stdout).unsealed.records).toBeGreaterThan(0);
 
     const resumed = await cli(['stage', source, '--staging', staging, '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
