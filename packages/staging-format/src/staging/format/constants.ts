@@ -21,6 +21,8 @@ export const STAGING_ID_SIZE = 16;
 
 /** Largest blob the format stores (the stored length is a 32-bit field; 1 GiB keeps buffers sane). */
 export const MAX_BLOB_SIZE = GiB;
+/** Largest catalog section readers accept: catalogs hold a few snapshot records. */
+export const MAX_CATALOG_SIZE = 64 * MiB;
 /** Default largest volume file (VHD footer included). */
 export const DEFAULT_MAX_VOLUME_SIZE = TiB;
 /** Largest volume file: an Azure page blob holds at most 8 TiB. */

@@ -3,6 +3,9 @@ import { crc32 } from '../hashing/crc32.ts';
 import { asciiBytes, readAscii, readSafeU64, viewOf, writeU64 } from './bytes.ts';
 import {
   CHECKSUM_BLOCK_SIZE,
+  INDEX_ENTRY_SIZE,
+  MAX_CATALOG_SIZE,
+  RECORD_HEADER_SIZE,
   STAGING_FORMAT_VERSION,
   STAGING_ID_SIZE,
   TRAILER_MAGIC,
@@ -121,7 +124,13 @@ export function decodeTrailer(
               ? 'sections overlap the trailer'
               : table.length !== expectedTableLength
                 ? 'checksum table length does not match the payload'
-                : undefined;
+                : // Every record takes at least a header, so the count bounds what the index may hold.
+                  !(trailer.recordCount * RECORD_HEADER_SIZE <= index.offset - firstRecordOffset) ||
+                    index.length !== trailer.recordCount * INDEX_ENTRY_SIZE
+                  ? 'record count does not fit the records or the index'
+                  : catalog.length > MAX_CATALOG_SIZE
+                    ? 'catalog larger than any this library writes'
+                    : undefined;
   if (problem !== undefined) {
     throw new StagingFormatError('VOLUME_BAD_TRAILER', `${name}: ${problem}`, where);
   }

@@ -4,6 +4,7 @@ import {
   BLOB_ID_SIZE,
   DEFAULT_MAX_VOLUME_SIZE,
   MAX_BLOB_SIZE,
+  MAX_CATALOG_SIZE,
   MAX_VOLUME_SIZE,
   MIN_VOLUME_SIZE,
   RECORD_HEADER_SIZE,
@@ -235,10 +236,12 @@ export class StagingWriter implements BlobSink, BlobSource {
       await volume.flush();
       const catalogLength = encodeCatalog([...this.#pendingSnapshots(volume), snapshot]).length;
       const max = this.#descriptor.maxVolumeSize;
-      if (volume.projectedSize(0, 0, catalogLength) > max) {
+      const fits = (length: number) =>
+        volume.projectedSize(0, 0, length) <= max && length <= MAX_CATALOG_SIZE;
+      if (!fits(catalogLength)) {
         await this.#sealCurrent();
         volume = await this.#volumeFor(0);
-        if (volume.projectedSize(0, 0, encodeCatalog([snapshot]).length) > max) {
+        if (!fits(encodeCatalog([snapshot]).length)) {
           throw new RangeError(
             `snapshot "${snapshot.id}" is too large for a volume of ${max} bytes`,
           );

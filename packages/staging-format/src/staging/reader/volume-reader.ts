@@ -4,7 +4,6 @@ import { azureCompatibility, FOOTER_SIZE, type Progress } from '../../vhd/index.
 import { bytesEqual, formatUuid, toHex } from '../format/bytes.ts';
 import {
   CHECKSUM_BLOCK_SIZE,
-  INDEX_ENTRY_SIZE,
   MiB,
   RECORD_HEADER_SIZE,
   SUPERBLOCK_SIZE,
@@ -163,13 +162,6 @@ export class VolumeReader implements BlobSource {
         'VOLUME_BAD_CHECKSUM_TABLE',
         `${name}: the block checksum table does not match the trailer`,
         where(trailer.table.offset),
-      );
-    }
-    if (trailer.index.length !== trailer.recordCount * INDEX_ENTRY_SIZE) {
-      throw new StagingFormatError(
-        'VOLUME_BAD_TRAILER',
-        `${name}: index length does not match the record count`,
-        where(trailerOffset),
       );
     }
     const indexBytes = await source.read(trailer.index.offset, trailer.index.length, read);
