@@ -39,6 +39,17 @@ describe('offline-seed verify', () => {
     ]);
   });
 
+  it('reports a damaged transfer-hash sidecar', async () => {
+    const dir = await scratchDir('cli-verify-sidecar');
+    const staging = join(dir, 'staging');
+    await makeTree(join(dir, 'source'));
+    await runCli(['stage', join(dir, 'source'), '--staging', staging], { io: memoryIo(env) });
+    await fs.appendFile(join(staging, 'volumes/000001.vhd.ranges.json'), ' ');
+    const io = memoryIo(env);
+    expect(await runCli(['verify', '--staging', staging], { io })).toBe(1);
+    expect(io.out).toMatch(/^volume 1: transfer hashes DAMAGED: /m);
+  });
+
   it('needs the passphrase of an encrypted location', async () => {
     const dir = await scratchDir('cli-verify-pass');
     await makeTree(join(dir, 'source'));

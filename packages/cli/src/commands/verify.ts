@@ -44,6 +44,10 @@ export function renderVerification(r: StagingVerificationReport): string {
     for (const blob of v.damagedBlobs)
       lines.push(`  record ${blob.id.slice(0, 16)} at offset ${blob.offset}: ${blob.reason}`);
   }
+  for (const sidecar of r.damagedTransferHashes)
+    lines.push(
+      `volume ${sidecar.volume}: transfer hashes DAMAGED: ${sidecar.message} (${sidecar.code})`,
+    );
   if (r.unsealed !== undefined) {
     const tail = r.unsealed.tailBytes > 0 ? `, ${r.unsealed.tailBytes} bytes of torn tail` : '';
     lines.push(

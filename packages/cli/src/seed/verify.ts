@@ -64,6 +64,8 @@ export interface StagingVerificationReport {
   stagingId: string;
   /** Block checksums and record checks of every sealed volume. */
   volumes: VolumeVerification[];
+  /** Transfer-hash sidecars (what drive preparation checks copies against) that are damaged. */
+  damagedTransferHashes: Array<{ volume: number; code: string; message: string }>;
   /** The volume still open (an interrupted run): complete records, and a torn tail to recover. */
   unsealed: { volume: number; records: number; tailBytes: number } | undefined;
   snapshots: SnapshotCheck[];
@@ -110,6 +112,7 @@ export async function verifyStaging(
       ok: structure.ok && contents.damagedFiles.length === 0,
       stagingId: descriptor.stagingId,
       volumes: structure.volumes,
+      damagedTransferHashes: structure.damagedTransferHashes,
       unsealed: structure.unsealed,
       snapshots,
       blobsChecked: contents.blobsChecked,
