@@ -97,6 +97,7 @@ export function volumeFileName(volumeNumber: number): string {
   return `${VOLUMES_DIR}/${String(volumeNumber).padStart(6, '0')}.vhd`;
 }
 
+/** `volumes/000001.vhd.ranges.json`: the transfer hashes of sealed volume 1. */
 export function transferHashesFileName(volumeNumber: number): string {
   return `${volumeFileName(volumeNumber)}.ranges.json`;
 }

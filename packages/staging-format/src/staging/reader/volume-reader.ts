@@ -19,6 +19,7 @@ import { sha256 } from '../hashing/hasher.ts';
 import type { BlobSource, SinkBlob } from '../sink.ts';
 import { blobFromRecord, blobNotFound, recordProblem } from './record.ts';
 
+/** Options of {@link VolumeReader.open}. */
 export interface OpenVolumeOptions extends ReadOptions {
   /** Path or name of the volume, used in errors. */
   path?: string;
@@ -26,6 +27,7 @@ export interface OpenVolumeOptions extends ReadOptions {
   expect?: { stagingId: string; volumeNumber: number };
 }
 
+/** Options of `verify()`: progress in bytes of payload read and checked. */
 export interface VerifyOptions extends ReadOptions {
   onProgress?: (progress: Progress) => void;
 }
