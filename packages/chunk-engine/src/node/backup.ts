@@ -20,6 +20,7 @@ import { StreamingChunker } from '../chunker/stream.ts';
 import type { DedupIndex } from '../dedup/index.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
 import { SealPool } from './pool.ts';
+import { throttledProgress } from './progress.ts';
 
 /** Options of {@link backupDirectory}. */
 export interface BackupOptions {
@@ -39,8 +40,10 @@ export interface BackupOptions {
   workers?: number;
   /** Files read at the same time; default 8. */
   concurrency?: number;
-  /** Called as files are read and blobs stored. */
+  /** Called as files are read and blobs stored (at most every `progressIntervalInMs`), and at the end. */
   onProgress?: (progress: BackupProgress) => void;
+  /** Least time between two progress events; default 100 ms. */
+  progressIntervalInMs?: number;
   abortSignal?: AbortSignal;
 }
 
@@ -107,7 +110,7 @@ export async function backupDirectory(root: string, options: BackupOptions): Pro
     const rootId = await run.writeTree({ version: 1, kind: 'root', root: { ...entry, name: '' } });
     await run.writer.flush(options);
     const stats = run.progress();
-    options.onProgress?.(stats);
+    run.progressEvents.flush();
     // Files finish in any order; report skipped paths in a stable one.
     const skipped = run.skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { rootId, stats, skipped };
@@ -174,6 +177,11 @@ class BackupRun {
     this.#options = options;
     this.writer = writer;
     this.#pool = pool;
+    this.progressEvents = throttledProgress(
+      options.onProgress,
+      () => this.progress(),
+      options.progressIntervalInMs,
+    );
     this.#cdc = new FastCdc(options.chunker);
     this.#slots = new Semaphore(options.concurrency ?? 8);
     this.parentReader = options.parent
@@ -192,8 +200,10 @@ class BackupRun {
     };
   }
 
+  readonly progressEvents: ReturnType<typeof throttledProgress>;
+
   #report(): void {
-    this.#options.onProgress?.(this.progress());
+    this.progressEvents.report();
   }
 
   /** Errors of the sink or the sealers: always fatal, even when they look like file errors. */

@@ -6,6 +6,7 @@ import type { CatalogEntry, FileEntry } from '../catalog/format.ts';
 import { CatalogReader, splitPath } from '../catalog/reader.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
 import { SealPool } from './pool.ts';
+import { throttledProgress } from './progress.ts';
 
 /** Options of {@link restoreSnapshot}. */
 export interface RestoreOptions {
@@ -26,7 +27,10 @@ export interface RestoreOptions {
   concurrency?: number;
   /** Threads that open (decrypt, decompress, verify) data blobs; 0 opens them on this thread. Default: available cores. */
   workers?: number;
+  /** Called as files are restored (at most every `progressIntervalInMs`), and at the end. */
   onProgress?: (progress: RestoreProgress) => void;
+  /** Least time between two progress events; default 100 ms. */
+  progressIntervalInMs?: number;
   abortSignal?: AbortSignal;
 }
 
@@ -72,6 +76,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     failed: 0,
   };
   const failed: FailedPath[] = [];
+  const progress = throttledProgress(
+    options.onProgress,
+    () => ({ ...stats }),
+    options.progressIntervalInMs,
+  );
   const base = splitPath(options.path ?? '');
   const slots = Math.max(1, options.concurrency ?? 8);
   const pool =
@@ -159,7 +168,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       const task = restoreFile(reader, pool, entry, fsPath, options, stats)
         .then(() => {
           stats.files++;
-          options.onProgress?.({ ...stats });
+          progress.report();
         })
         .catch((error) => fail(path, error))
         .finally(() => running.delete(task));
@@ -167,6 +176,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
     await closeDirectoriesNotAbove();
     await Promise.all(running);
+    progress.flush();
   } catch (error) {
     // Aborted, or the catalog itself is unreadable: let the files being written finish first.
     await Promise.allSettled(running);
