@@ -178,7 +178,7 @@ describe('StagingWriter and readers over an in-memory location', () => {
   it('stages before the import job exists and binds the job later', async () => {
     const store = new MemoryLocationStore();
     const writer = await StagingWriter.create(store, locationOptions({ job: { jobName: 'seed' } }));
-    expect(() => writer.updateJob({ container: '' })).toThrow(TypeError);
+    await expect(writer.updateJob({ container: '' })).rejects.toThrow(TypeError);
     const job = await writer.updateJob({
       storageAccountId: '/subscriptions/s/x',
       container: 'seed',
@@ -281,10 +281,10 @@ describe('StagingWriter and readers over an in-memory location', () => {
     });
     expect(await errorOf(StagingWriter.open(store))).toMatchObject({ code: 'STAGING_LOCKED' });
     const blob = testBlob(1, 10);
-    expect(() => writer.put({ ...blob, id: new Uint8Array(31) })).toThrow(TypeError);
-    expect(() => writer.put({ ...blob, type: 'other' as 'data' })).toThrow(TypeError);
-    expect(() => writer.put({ ...blob, rawLength: -1 })).toThrow(RangeError);
-    expect(() => writer.put({ ...blob, bytes: [1, 2] as unknown as Uint8Array })).toThrow(
+    await expect(writer.put({ ...blob, id: new Uint8Array(31) })).rejects.toThrow(TypeError);
+    await expect(writer.put({ ...blob, type: 'other' as 'data' })).rejects.toThrow(TypeError);
+    await expect(writer.put({ ...blob, rawLength: -1 })).rejects.toThrow(RangeError);
+    await expect(writer.put({ ...blob, bytes: [1, 2] as unknown as Uint8Array })).rejects.toThrow(
       TypeError,
     );
     expect(await errorOf(writer.put({ ...blob, bytes: new Uint8Array(4 * MiB) }))).toMatchObject({
@@ -296,9 +296,9 @@ describe('StagingWriter and readers over an in-memory location', () => {
     expect(await errorOf(writer.get(testBlobId(5)))).toMatchObject({
       code: 'STAGING_BLOB_NOT_FOUND',
     });
-    expect(() => writer.commitSnapshot({ id: 'x', time: 'soon', rootId: 'r', stats: {} })).toThrow(
-      TypeError,
-    );
+    await expect(
+      writer.commitSnapshot({ id: 'x', time: 'soon', rootId: 'r', stats: {} }),
+    ).rejects.toThrow(TypeError);
     const huge = {
       id: 'huge',
       time: '2026-11-23T12:00:00Z',

@@ -183,7 +183,7 @@ export class StagingWriter implements BlobSink, BlobSource {
    * `maxVolumeSize`). An id already stored is a no-op.
    * @throws {TypeError | RangeError} for a malformed blob, or one too large for any volume.
    */
-  put(blob: SinkBlob, options: CallOptions = {}): Promise<void> {
+  async put(blob: SinkBlob, options: CallOptions = {}): Promise<void> {
     checkBlob(blob);
     return this.#exclusive(options, async () => {
       if (this.#index.has(blob.id)) return;
@@ -226,7 +226,10 @@ export class StagingWriter implements BlobSink, BlobSource {
    * open volume when that is sealed. Returns the stored record.
    * @throws {TypeError} for a malformed record or a snapshot id already committed.
    */
-  commitSnapshot(snapshot: SnapshotRecord, options: CallOptions = {}): Promise<StoredSnapshot> {
+  async commitSnapshot(
+    snapshot: SnapshotRecord,
+    options: CallOptions = {},
+  ): Promise<StoredSnapshot> {
     checkSnapshot(snapshot);
     return this.#exclusive(options, async () => {
       if (this.#descriptor.snapshots.some((s) => s.id === snapshot.id)) {
@@ -261,7 +264,7 @@ export class StagingWriter implements BlobSink, BlobSource {
    * account and container exist); written to `staging.json` atomically. Returns the new binding.
    * @throws {TypeError} when a given field is not a non-empty string.
    */
-  updateJob(changes: Partial<JobBinding>, options: CallOptions = {}): Promise<JobBinding> {
+  async updateJob(changes: Partial<JobBinding>, options: CallOptions = {}): Promise<JobBinding> {
     checkJob(changes, false);
     return this.#exclusive(options, async () => {
       const fields = Object.fromEntries(
