@@ -99,6 +99,15 @@ describe('catalog', () => {
     expect(decodeTree(encodeTree(tree), 'page').entries[0]!.name).toBe(name);
   });
 
+  it.skipIf(process.platform === 'win32')(
+    'accepts backslashes in names where they are not separators',
+    () => {
+      const name = 'system-systemd\\x2dcryptsetup.slice';
+      const tree: TreeBlob = { version: 1, kind: 'page', entries: [file(name)] };
+      expect(decodeTree(encodeTree(tree), 'page').entries[0]!.name).toBe(name);
+    },
+  );
+
   it('rejects hostile or malformed tree blobs with CATALOG_CORRUPT', () => {
     const bad: unknown[] = [
       { version: 1, kind: 'page', entries: [file('..')] },
