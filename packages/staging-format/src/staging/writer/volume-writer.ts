@@ -204,7 +204,7 @@ export class VolumeWriter {
     this.#queue(catalog);
     await this.#writePending();
     const tableOffset = this.#end;
-    const table = await this.#hashes.blockTable();
+    const table = await this.#guard(() => this.#hashes.blockTable());
     const fileSize = sealedSize(indexOffset, this.#entries.length, catalog.length);
     const virtualSize = fileSize - FOOTER_SIZE;
     const trailer = encodeTrailer({
@@ -236,7 +236,7 @@ export class VolumeWriter {
       size: this.#end,
       recordCount: this.#entries.length,
       sealedAtMs,
-      transferRanges: await this.#hashes.end(),
+      transferRanges: await this.#guard(() => this.#hashes.end()),
     };
   }
 
@@ -287,7 +287,7 @@ export class VolumeWriter {
       if (feed.transfer !== false) this.#hashes.push(chunk, { blocks: feed.blocks !== false });
     }
     await writing;
-    await this.#hashes.ready();
+    await this.#guard(() => this.#hashes.ready());
   }
 
   /** Writes what is batched and makes everything durable. */
@@ -296,7 +296,7 @@ export class VolumeWriter {
     await this.#guard(() => this.#file.sync());
   }
 
-  /** Runs a file operation; a failure leaves the volume unusable until recovery. */
+  /** Runs a file or hashing operation; a failure leaves the volume unusable until recovery. */
   async #guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
