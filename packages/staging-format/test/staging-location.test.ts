@@ -405,6 +405,45 @@ describe('crash recovery (simulated power loss)', () => {
     );
   }, 120_000);
 
+  it('drops any garbage after the last complete record, and keeps every flushed blob', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 5000 }),
+        fc.nat(3),
+        async (garbage, flushed) => {
+          const store = new MemoryLocationStore();
+          const writer = await StagingWriter.create(store, locationOptions());
+          for (let n = 0; n <= flushed; n++) await writer.put(testBlob(n, 20_000 + n));
+          await writer.flush();
+          await writer.close();
+          const file = 'volumes/000001.vhd';
+          const before = store.snapshot(file)!;
+          // Garbage that starts like a record header, half of the time.
+          const tail = garbage.slice();
+          if (tail[0]! % 2 === 0) tail.set([0x4f, 0x53, 0x52, 0x42].slice(0, tail.length));
+          const grown = new Uint8Array(before.length + tail.length);
+          grown.set(before);
+          grown.set(tail, before.length);
+          store.put(file, grown);
+          const reopened = await StagingWriter.open(store);
+          expect(reopened.recovery).toMatchObject({
+            outcome: 'resumed',
+            records: flushed + 1,
+            droppedBytes: tail.length,
+          });
+          for (let n = 0; n <= flushed; n++) {
+            expect(blobDifference(await reopened.get(testBlobId(n)), testBlob(n, 20_000 + n))).toBe(
+              'same',
+            );
+          }
+          await reopened.close({ seal: true });
+          expect((await (await StagingReader.open(store)).verify()).ok).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
   it('refuses to cut damage that sits before acknowledged data, and changes nothing', async () => {
     const store = new MemoryLocationStore();
     const writer = await StagingWriter.create(store, locationOptions());
