@@ -1,7 +1,7 @@
 // What stage, restore and verify share about a staging location: how its descriptor records the
 // chunk engine's parameters (chunker, compression, key derivation) and how they come back.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   BlobCodec,
   type ChunkerParams,
@@ -20,8 +20,10 @@ import {
   parseDescriptor,
   type StagingDescriptor,
   StagingFormatError,
+  type StagingReader,
   type StoredSnapshot,
 } from '@offline-seed/staging-format';
+import { readStagingDirectory } from '@offline-seed/staging-format/node';
 import { CliError } from '../errors.ts';
 
 /** How blobs are cut and packed; fixed when a location is created, read back on every later run. */
@@ -185,4 +187,25 @@ export function findSnapshot(
       ? `snapshot id prefix "${ref}" is ambiguous (${matches.length} snapshots match)`
       : `no snapshot "${ref}" in ${path}`,
   );
+}
+
+/** `path` resolved, after checking it is a non-empty string (`name` is the option it came from). */
+export function directoryArgument(path: unknown, name: string): string {
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`"${name}" expected a directory path`);
+  return resolve(path);
+}
+
+/** Opens the location in `dir` for reading (no lock, no changes), runs `use`, closes it. */
+export async function withStagingReader<T>(
+  dir: string,
+  options: { abortSignal?: AbortSignal },
+  use: (reader: StagingReader) => Promise<T>,
+): Promise<T> {
+  const reader = await readStagingDirectory(dir, options);
+  try {
+    return await use(reader);
+  } finally {
+    await reader.close();
+  }
 }

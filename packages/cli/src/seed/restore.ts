@@ -1,14 +1,12 @@
 import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import {
   type FailedPath,
   type RestoreProgress,
   restoreSnapshot,
 } from '@offline-seed/chunk-engine/node';
 import type { StoredSnapshot } from '@offline-seed/staging-format';
-import { readStagingDirectory } from '@offline-seed/staging-format/node';
 import { CliError } from '../errors.ts';
-import { findSnapshot, openCodec } from './location.ts';
+import { directoryArgument, findSnapshot, openCodec, withStagingReader } from './location.ts';
 
 /** Options of {@link restoreStagedSnapshot}. */
 export interface RestoreStagedOptions {
@@ -59,15 +57,10 @@ export interface RestoreStagedResult {
 export async function restoreStagedSnapshot(
   options: RestoreStagedOptions,
 ): Promise<RestoreStagedResult> {
-  if (typeof options?.staging !== 'string' || options.staging === '')
-    throw new TypeError('"options.staging" expected a directory path');
-  if (typeof options.target !== 'string' || options.target === '')
-    throw new TypeError('"options.target" expected a directory path');
+  const staging = directoryArgument(options?.staging, 'options.staging');
+  const target = directoryArgument(options.target, 'options.target');
   const started = performance.now();
-  const staging = resolve(options.staging);
-  const target = resolve(options.target);
-  const reader = await readStagingDirectory(staging, options);
-  try {
+  return withStagingReader(staging, options, async (reader) => {
     const snapshot = findSnapshot(reader.descriptor.snapshots, options.snapshot, staging);
     const codec = await openCodec(reader.descriptor, staging, options.passphrase);
     if (options.overwrite !== true) await checkEmpty(target);
@@ -95,9 +88,7 @@ export async function restoreStagedSnapshot(
       failed: result.failed,
       seconds: Math.round(performance.now() - started) / 1000,
     };
-  } finally {
-    await reader.close();
-  }
+  });
 }
 
 /** Total file bytes a snapshot recorded, when it says. */

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { StoredSnapshot } from '@offline-seed/staging-format';
-import { readDescriptorOf } from './location.ts';
+import { directoryArgument, readDescriptorOf } from './location.ts';
 
 /** Options of {@link listStagedSnapshots}. */
 export interface ListStagedSnapshotsOptions {
@@ -19,9 +18,7 @@ export async function* listStagedSnapshots(
   staging: string,
   options: ListStagedSnapshotsOptions = {},
 ): AsyncIterableIterator<StoredSnapshot> {
-  if (typeof staging !== 'string' || staging === '')
-    throw new TypeError('"staging" expected a directory path');
-  const descriptor = await readDescriptorOf(resolve(staging));
+  const descriptor = await readDescriptorOf(directoryArgument(staging, 'staging'));
   for (const snapshot of descriptor.snapshots) {
     options.abortSignal?.throwIfAborted();
     yield snapshot;

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import {
   BlobCodec,
   type ChunkerOptions,
@@ -37,6 +37,7 @@ import {
   blobParametersOf,
   defaultBlobParameters,
   describeBlobParameters,
+  directoryArgument,
   newEncryption,
   openCodec,
   readDescriptorOf,
@@ -139,13 +140,9 @@ const writeBehindBytes = 32 * 1024 * 1024;
  *   `RangeError` for a passphrase shorter than 16 characters; `AbortError`.
  */
 export async function stageDirectory(source: string, options: StageOptions): Promise<StageResult> {
-  if (typeof source !== 'string' || source === '')
-    throw new TypeError('"source" expected a directory path');
-  if (typeof options?.staging !== 'string' || options.staging === '')
-    throw new TypeError('"options.staging" expected a directory path');
+  const sourcePath = directoryArgument(source, 'source');
+  const staging = directoryArgument(options?.staging, 'options.staging');
   const started = performance.now();
-  const sourcePath = resolve(source);
-  const staging = resolve(options.staging);
   await checkSource(sourcePath);
   options.abortSignal?.throwIfAborted();
 

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import {
   type BlobCodec,
   type BlobSource,
@@ -10,8 +9,7 @@ import {
   fromHex,
 } from '@offline-seed/chunk-engine';
 import { isStagingFormatError, type VolumeVerification } from '@offline-seed/staging-format';
-import { readStagingDirectory } from '@offline-seed/staging-format/node';
-import { openCodec } from './location.ts';
+import { directoryArgument, openCodec, withStagingReader } from './location.ts';
 
 /** Options of {@link verifyStaging}. */
 export interface VerifyStagingOptions {
@@ -90,12 +88,9 @@ export interface StagingVerificationReport {
 export async function verifyStaging(
   options: VerifyStagingOptions,
 ): Promise<StagingVerificationReport> {
-  if (typeof options?.staging !== 'string' || options.staging === '')
-    throw new TypeError('"options.staging" expected a directory path');
+  const staging = directoryArgument(options?.staging, 'options.staging');
   const started = performance.now();
-  const staging = resolve(options.staging);
-  const reader = await readStagingDirectory(staging, options);
-  try {
+  return withStagingReader(staging, options, async (reader) => {
     const { descriptor } = reader;
     const codec = await openCodec(descriptor, staging, options.passphrase);
     const structure = await reader.verify({
@@ -120,9 +115,7 @@ export async function verifyStaging(
       damagedFiles: contents.damagedFiles,
       seconds: Math.round(performance.now() - started) / 1000,
     };
-  } finally {
-    await reader.close();
-  }
+  });
 }
 
 /** What is wrong with a blob, a file or a directory. */
