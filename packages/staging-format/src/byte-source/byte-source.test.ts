@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -123,5 +123,24 @@ describe('FileByteSink', () => {
       path,
     });
     await expect(sink.write(0, Uint8Array.of(1))).rejects.toMatchObject({ code: 'SOURCE_CLOSED' });
+  });
+
+  it("'overwrite' empties an existing file in place (same inode) or creates a missing one", async () => {
+    const path = join(dir, 'overwritten.bin');
+    await writeFile(path, pattern(10_000));
+    const before = await stat(path);
+    const sink = await FileByteSink.open(path, 'overwrite');
+    await sink.write(4, Uint8Array.of(1, 2, 3));
+    await sink.close();
+    const after = await stat(path);
+    expect(after.ino).toBe(before.ino);
+    expect(new Uint8Array(await readFile(path))).toEqual(Uint8Array.of(0, 0, 0, 0, 1, 2, 3));
+    const fresh = join(dir, 'fresh.bin');
+    await (await FileByteSink.open(fresh, 'overwrite')).close();
+    expect((await stat(fresh)).size).toBe(0);
+    await expect(FileByteSink.open(dir, 'overwrite')).rejects.toMatchObject({
+      code: 'SOURCE_IO',
+      path: dir,
+    });
   });
 });
