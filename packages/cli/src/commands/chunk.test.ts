@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { memoryIo } from '../test-io.ts';
-import { parseSize } from './chunk.ts';
 
 const fixture = new URL('../../../../../shared/fixtures/SekienAkashita.jpg', import.meta.url)
   .pathname;
@@ -88,14 +87,5 @@ describe('offline-seed chunk', () => {
     const io = memoryIo();
     expect(await runCli(['chunk', '/no/such/file', '--json'], { io })).toBe(1);
     expect(JSON.parse(io.err).error).toMatchObject({ code: 'ENOENT', path: '/no/such/file' });
-  });
-
-  it('parses sizes with binary units', () => {
-    expect(parseSize('65536', 'x')).toBe(65536);
-    expect(parseSize('64KiB', 'x')).toBe(65536);
-    expect(parseSize('1 MiB', 'x')).toBe(1048576);
-    expect(parseSize('8m', 'x')).toBe(8388608);
-    expect(() => parseSize('1.5MiB', 'x')).toThrow(/expects a size/);
-    expect(() => parseSize('12 parsecs', 'x')).toThrow(/expects a size/);
   });
 });

@@ -8,8 +8,8 @@ import {
   FastCdc,
 } from '@offline-seed/chunk-engine';
 import type { Command, CommandContext, OptionValues } from '../command.ts';
-import { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, parseSize, stringOption, usage } from '../options.ts';
 
 /** One cut as `chunk --json` prints it. */
 interface CutRow {
@@ -36,54 +36,23 @@ interface ChunkReport {
   };
 }
 
-const units: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 2 ** 10,
-  kib: 2 ** 10,
-  m: 2 ** 20,
-  mib: 2 ** 20,
-  g: 2 ** 30,
-  gib: 2 ** 30,
-  t: 2 ** 40,
-  tib: 2 ** 40,
-};
-
-/** Parses `65536`, `64KiB`, `1 MiB`, `8M` (binary units) into bytes. */
-export function parseSize(text: string, option: string): number {
-  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match ? units[match[2]!.toLowerCase()] : undefined;
-  const value = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
-  if (!Number.isSafeInteger(value))
-    throw usage(`--${option} expects a size in bytes or with KiB/MiB/GiB/TiB, got "${text}"`);
-  return value;
-}
-
-function usage(message: string): CliError {
-  return new CliError('USAGE', `${message}\nRun "offline-seed chunk --help" for usage.`);
-}
-
-function option(values: OptionValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function chunkerFrom(values: OptionValues): FastCdc {
   const sizes = { min: 'minSize', avg: 'avgSize', max: 'maxSize' } as const;
   const options: Partial<ChunkerParams> = {};
   for (const [flag, key] of Object.entries(sizes)) {
-    const text = option(values, flag);
-    if (text !== undefined) options[key] = parseSize(text, flag);
+    const text = stringOption(values, flag);
+    if (text !== undefined) options[key] = parseSize(text, flag, 'chunk');
   }
-  const level = option(values, 'level');
+  const level = stringOption(values, 'level');
   if (level !== undefined) {
-    if (!/^[0-3]$/.test(level)) throw usage(`--level expects 0, 1, 2 or 3, got "${level}"`);
+    if (!/^[0-3]$/.test(level))
+      throw usage('chunk', `--level expects 0, 1, 2 or 3, got "${level}"`);
     options.level = Number(level);
   }
-  const seed = option(values, 'seed');
+  const seed = stringOption(values, 'seed');
   if (seed !== undefined) {
     if (!/^(?:\d+|0x[0-9a-f]+)$/i.test(seed))
-      throw usage(`--seed expects a decimal or 0x-hex integer, got "${seed}"`);
+      throw usage('chunk', `--seed expects a decimal or 0x-hex integer, got "${seed}"`);
     options.seed = BigInt(seed);
   }
   // A lone --avg scales the other defaults with it (min = avg/2, max = 8×avg), clamped to the
@@ -95,15 +64,13 @@ function chunkerFrom(values: OptionValues): FastCdc {
   try {
     return new FastCdc(options);
   } catch (error) {
-    if (error instanceof RangeError) throw usage(error.message);
+    if (error instanceof RangeError) throw usage('chunk', error.message);
     throw error;
   }
 }
 
 async function run(context: CommandContext): Promise<number> {
-  if (context.positionals.length !== 1)
-    throw usage(`expected FILE, got ${context.positionals.length} argument(s)`);
-  const file = context.positionals[0]!;
+  const [file] = expectPositionals(context, ['FILE'], 'chunk') as [string];
   const cdc = chunkerFrom(context.values);
   const stream = createReadStream(resolve(context.io.cwd, file), {
     highWaterMark: 4 * 1024 * 1024,

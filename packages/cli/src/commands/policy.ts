@@ -21,9 +21,10 @@ import {
   validatePolicy,
 } from '@offline-seed/policy';
 import type { Command, CommandContext, OptionSpec, OptionValues } from '../command.ts';
-import { CliError } from '../errors.ts';
+import type { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
-import { parseSize } from './vhd.ts';
+import { expectPositionals, parseSize, stringOption, usage as usageError } from '../options.ts';
+import { formatBytes } from '../progress.ts';
 
 const rangeOptions: Record<string, OptionSpec> = {
   from: {
@@ -48,25 +49,9 @@ async function readPolicy(context: CommandContext, path: string): Promise<Backup
   return parsePolicy(await readText(context, path));
 }
 
+/** A usage error of `offline-seed policy <command>`. */
 function usage(command: string, message: string): CliError {
-  return new CliError(
-    'USAGE',
-    `${message}\nRun "offline-seed policy ${command} --help" for usage.`,
-  );
-}
-
-function positional(context: CommandContext, command: string, names: string[]): string[] {
-  if (context.positionals.length !== names.length)
-    throw usage(
-      command,
-      `expected ${names.join(' ')}, got ${context.positionals.length} argument(s)`,
-    );
-  return context.positionals;
-}
-
-function stringOption(values: OptionValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
+  return usageError(`policy ${command}`, message);
 }
 
 function dateOption(values: OptionValues, name: string, command: string): Date | undefined {
@@ -108,7 +93,7 @@ const validateCommand: Command = {
   args: 'FILE',
   details: 'Exits 1 when the policy has errors; warnings alone exit 0.',
   async run(context) {
-    const [file] = positional(context, 'validate', ['FILE']);
+    const [file] = expectPositionals(context, ['FILE'], 'policy validate');
     const issues = validatePolicy(await readPolicy(context, file!));
     const valid = !issues.some((issue) => issue.severity === 'error');
     printResult(context.io, context.json, { valid, issues }, () =>
@@ -153,7 +138,7 @@ const simulateCommand: Command = {
     'Exits 1 when more than 9,999 points would be alive at once (the Azure Backup limit).\n' +
     'The JSON output (points file format version 1) can be given to "policy diff --points".',
   async run(context) {
-    const [file] = positional(context, 'simulate', ['FILE']);
+    const [file] = expectPositionals(context, ['FILE'], 'policy simulate');
     const { values } = context;
     const from = requiredDate(values, 'from', 'simulate');
     const to = requiredDate(values, 'to', 'simulate');
@@ -176,7 +161,7 @@ const simulateCommand: Command = {
             points,
             [peak.time ?? to, to].sort((a, b) => a.getTime() - b.getTime()),
             {
-              fullSizeBytes: parseSize(fullSize, 'full-size'),
+              fullSizeBytes: parseSize(fullSize, 'full-size', 'policy simulate'),
               dailyChangeRate: parseRate(
                 stringOption(values, 'change-rate') ?? '2%',
                 'simulate',
@@ -224,17 +209,6 @@ const simulateCommand: Command = {
   },
 };
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 const diffCommand: Command = {
   name: 'diff',
   summary: 'Show what changing a policy does to existing recovery points, before applying it',
@@ -254,7 +228,7 @@ const diffCommand: Command = {
     'time-zone': rangeOptions['time-zone']!,
   },
   async run(context) {
-    const [oldFile, newFile] = positional(context, 'diff', ['OLD', 'NEW']);
+    const [oldFile, newFile] = expectPositionals(context, ['OLD', 'NEW'], 'policy diff');
     const pointsFile = stringOption(context.values, 'points');
     if (pointsFile === undefined) throw usage('diff', '--points FILE is required');
     const [oldPolicy, newPolicy, pointsText] = await Promise.all([
@@ -485,7 +459,7 @@ const renderCommand: Command = {
   details: 'Without --from/--to the range is the year from today (UTC midnight).',
   async run(context) {
     const { values } = context;
-    const [file] = positional(context, 'render', ['FILE']);
+    const [file] = expectPositionals(context, ['FILE'], 'policy render');
     const out = stringOption(values, 'svg');
     if (out === undefined) throw usage('render', '--svg OUT is required');
     const policy = await readPolicy(context, file!);

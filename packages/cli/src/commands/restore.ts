@@ -1,16 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, requiredOption, stringOption } from '../options.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { type RestoreStagedResult, restoreStagedSnapshot } from '../seed/index.ts';
-import {
-  expectPositionals,
-  passphraseFileOption,
-  passphraseOf,
-  requiredOption,
-  stagingOption,
-  stringOption,
-} from './staging-options.ts';
+import { passphraseFileOption, passphraseOf, stagingOption } from './staging-options.ts';
 
 /** What `restore --json` prints. */
 export interface RestoreReport {
@@ -27,16 +21,16 @@ export interface RestoreReport {
 
 async function run(context: CommandContext): Promise<number> {
   expectPositionals(context, [], 'restore');
-  const staging = resolve(context.io.cwd, requiredOption(context, 'staging', 'restore'));
-  const target = resolve(context.io.cwd, requiredOption(context, 'target', 'restore'));
-  const path = stringOption(context, 'path') ?? '';
+  const staging = resolve(context.io.cwd, requiredOption(context.values, 'staging', 'restore'));
+  const target = resolve(context.io.cwd, requiredOption(context.values, 'target', 'restore'));
+  const path = stringOption(context.values, 'path') ?? '';
   const bar = progressBar(context.io, 'restore', !context.json);
   let result: RestoreStagedResult;
   try {
     result = await restoreStagedSnapshot({
       staging,
       target,
-      snapshot: stringOption(context, 'snapshot'),
+      snapshot: stringOption(context.values, 'snapshot'),
       path,
       passphrase: await passphraseOf(context),
       overwrite: context.values.overwrite === true,

@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import type { StoredSnapshot } from '@offline-seed/staging-format';
 import type { Command, CommandContext } from '../command.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, requiredOption } from '../options.ts';
 import { formatBytes } from '../progress.ts';
 import { listStagedSnapshots } from '../seed/index.ts';
-import { expectPositionals, requiredOption, stagingOption } from './staging-options.ts';
+import { stagingOption } from './staging-options.ts';
 
 async function run(context: CommandContext): Promise<number> {
   expectPositionals(context, [], 'snapshots');
-  const staging = resolve(context.io.cwd, requiredOption(context, 'staging', 'snapshots'));
+  const staging = resolve(context.io.cwd, requiredOption(context.values, 'staging', 'snapshots'));
   const snapshots: StoredSnapshot[] = [];
   for await (const snapshot of listStagedSnapshots(staging, { abortSignal: context.signal }))
     snapshots.push(snapshot);

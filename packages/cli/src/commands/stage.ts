@@ -1,17 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, parseSize, requiredOption, stringOption } from '../options.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { type StageResult, stageDirectory } from '../seed/index.ts';
-import {
-  expectPositionals,
-  passphraseFileOption,
-  passphraseOf,
-  requiredOption,
-  stagingOption,
-  stringOption,
-} from './staging-options.ts';
-import { parseSize } from './vhd.ts';
+import { passphraseFileOption, passphraseOf, stagingOption } from './staging-options.ts';
 
 /** What `stage --json` prints. */
 export interface StageReport {
@@ -39,8 +32,8 @@ export const incompleteExitCode = 3;
 
 async function run(context: CommandContext): Promise<number> {
   expectPositionals(context, ['SOURCE'], 'stage');
-  const staging = requiredOption(context, 'staging', 'stage');
-  const maxVolumeSize = stringOption(context, 'max-volume-size');
+  const staging = requiredOption(context.values, 'staging', 'stage');
+  const maxVolumeSize = stringOption(context.values, 'max-volume-size');
   const bar = progressBar(context.io, 'stage', !context.json);
   let result: StageResult;
   try {
@@ -48,9 +41,11 @@ async function run(context: CommandContext): Promise<number> {
       staging: resolve(context.io.cwd, staging),
       passphrase: await passphraseOf(context),
       unencrypted: context.values['no-encryption'] === true,
-      jobName: stringOption(context, 'job-name'),
+      jobName: stringOption(context.values, 'job-name'),
       maxVolumeSize:
-        maxVolumeSize === undefined ? undefined : parseSize(maxVolumeSize, 'max-volume-size'),
+        maxVolumeSize === undefined
+          ? undefined
+          : parseSize(maxVolumeSize, 'max-volume-size', 'stage'),
       onProgress: (progress) => bar.update(progress),
       abortSignal: context.signal,
     });

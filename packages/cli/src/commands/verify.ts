@@ -1,19 +1,14 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, requiredOption } from '../options.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { type StagingVerificationReport, verifyStaging } from '../seed/index.ts';
-import {
-  expectPositionals,
-  passphraseFileOption,
-  passphraseOf,
-  requiredOption,
-  stagingOption,
-} from './staging-options.ts';
+import { passphraseFileOption, passphraseOf, stagingOption } from './staging-options.ts';
 
 async function run(context: CommandContext): Promise<number> {
   expectPositionals(context, [], 'verify');
-  const staging = resolve(context.io.cwd, requiredOption(context, 'staging', 'verify'));
+  const staging = resolve(context.io.cwd, requiredOption(context.values, 'staging', 'verify'));
   const bar = progressBar(context.io, 'verify', !context.json);
   let report: StagingVerificationReport;
   try {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { memoryIo } from '../test-io.ts';
-import { parseSize } from './vhd.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -30,22 +29,6 @@ function sampleRaw(): Uint8Array {
   raw.fill(0, MiB, 2 * MiB);
   return raw;
 }
-
-describe('parseSize', () => {
-  it.each([
-    ['4096', 4096],
-    ['64MiB', 64 * MiB],
-    ['1.5 GiB', 1.5 * 1024 * MiB],
-    ['2tib', 2 * 1024 ** 4],
-    ['512B', 512],
-  ])('reads %s', (text, bytes) => {
-    expect(parseSize(text, 'size')).toBe(bytes);
-  });
-
-  it.each(['', '12XB', '-1', '0', '1.1'])('refuses "%s" as a usage error', (text) => {
-    expect(() => parseSize(text, 'size')).toThrow(expect.objectContaining({ code: 'USAGE' }));
-  });
-});
 
 describe('offline-seed vhd', () => {
   it('creates, inspects, checks, converts and lists extents of a dynamic disk from a raw image', async () => {

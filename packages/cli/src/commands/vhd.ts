@@ -25,43 +25,12 @@ import {
 import type { Command, CommandContext } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
+import { expectPositionals, parseSize, stringOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 
-const units: Record<string, number> = {
-  '': 1,
-  B: 1,
-  KIB: 1024,
-  MIB: 1024 ** 2,
-  GIB: 1024 ** 3,
-  TIB: 1024 ** 4,
-};
-
-/** Parses `4096`, `64MiB`, `1.5 GiB`… into bytes (binary units); throws a usage error otherwise. */
-export function parseSize(text: string, option: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?\s*$/i.exec(text);
-  const unit = units[(match?.[2] ?? '').toUpperCase()];
-  const bytes = match === null || unit === undefined ? Number.NaN : Number(match[1]) * unit;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0)
-    throw new CliError(
-      'USAGE',
-      `--${option} expected a size in bytes or with a KiB, MiB, GiB or TiB suffix, got "${text}"`,
-    );
-  return bytes;
-}
-
-function stringOption(context: CommandContext, name: string): string | undefined {
-  const value = context.values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function positionals(context: CommandContext, names: readonly string[]): string[] {
-  const { positionals: given } = context;
-  if (given.length !== names.length)
-    throw new CliError(
-      'USAGE',
-      `expected ${names.join(' ')}, got ${given.length === 0 ? 'nothing' : given.join(' ')}`,
-    );
-  return given.map((path) => resolve(context.io.cwd, path));
+/** Positional paths, resolved against the working directory. */
+function paths(context: CommandContext, names: readonly string[], command: string): string[] {
+  return expectPositionals(context, names, command).map((path) => resolve(context.io.cwd, path));
 }
 
 function problemLines(problems: readonly VhdProblem[]): string {
@@ -128,7 +97,7 @@ const info: Command = {
   summary: 'Show the type, sizes, identity, parent and Azure compatibility of a VHD',
   args: 'FILE',
   async run(context) {
-    const [path] = positionals(context, ['FILE']) as [string];
+    const [path] = paths(context, ['FILE'], 'vhd info') as [string];
     const disk = await openVhdFile(path, { allowMissingParent: true, abortSignal: context.signal });
     try {
       const problems = [
@@ -208,7 +177,7 @@ const check: Command = {
   args: 'FILE',
   options: { azure: { type: 'boolean', description: 'Also apply the Azure page-blob rules' } },
   async run(context) {
-    const [path] = positionals(context, ['FILE']) as [string];
+    const [path] = paths(context, ['FILE'], 'vhd check') as [string];
     const problems = await withSource(path, (source) =>
       context.values.azure === true
         ? azureCompatibility(source, { name: path, abortSignal: context.signal })
@@ -254,13 +223,13 @@ const create: Command = {
   details:
     'Examples:\n  offline-seed vhd create disk.vhd --size 64GiB --type fixed\n  offline-seed vhd create child.vhd --parent base.vhd --from disk.raw',
   async run(context) {
-    const [out] = positionals(context, ['OUT']) as [string];
-    const sizeText = stringOption(context, 'size');
-    const size = sizeText === undefined ? undefined : parseSize(sizeText, 'size');
-    const fromText = stringOption(context, 'from');
+    const [out] = paths(context, ['OUT'], 'vhd create') as [string];
+    const sizeText = stringOption(context.values, 'size');
+    const size = sizeText === undefined ? undefined : parseSize(sizeText, 'size', 'vhd create');
+    const fromText = stringOption(context.values, 'from');
     const from = fromText === undefined ? undefined : resolve(context.io.cwd, fromText);
-    const parentText = stringOption(context, 'parent');
-    const type = stringOption(context, 'type') ?? 'dynamic';
+    const parentText = stringOption(context.values, 'parent');
+    const type = stringOption(context.values, 'type') ?? 'dynamic';
     if (type !== 'fixed' && type !== 'dynamic')
       throw new CliError('USAGE', `--type expected fixed or dynamic, got "${type}"`);
     if (from === undefined && size === undefined)
@@ -389,16 +358,16 @@ const convert: Command = {
     force,
   },
   async run(context) {
-    const [input, out] = positionals(context, ['IN', 'OUT']) as [string, string];
-    const type = stringOption(context, 'type');
+    const [input, out] = paths(context, ['IN', 'OUT'], 'vhd convert') as [string, string];
+    const type = stringOption(context.values, 'type');
     if (type !== 'fixed' && type !== 'dynamic' && type !== 'raw')
       throw new CliError(
         'USAGE',
         `--type expected fixed, dynamic or raw, got ${type === undefined ? 'nothing' : `"${type}"`}`,
       );
-    const sizeText = stringOption(context, 'size');
+    const sizeText = stringOption(context.values, 'size');
     const virtualSize = checkedSize(
-      sizeText === undefined ? undefined : parseSize(sizeText, 'size'),
+      sizeText === undefined ? undefined : parseSize(sizeText, 'size', 'vhd convert'),
     );
     const disk = await openVhdFile(input, { abortSignal: context.signal });
     try {
@@ -442,7 +411,7 @@ const merge: Command = {
   details:
     'The parent keeps its identity; CHILD stays a valid, now redundant, child and can be deleted.\nOther children of the same parent become invalid.',
   async run(context) {
-    const [child] = positionals(context, ['CHILD']) as [string];
+    const [child] = paths(context, ['CHILD'], 'vhd merge') as [string];
     const bar = progressBar(context.io, 'merging', !context.json);
     const result = await mergeVhdFile(child, {
       abortSignal: context.signal,
@@ -479,9 +448,10 @@ const extents: Command = {
   details:
     'Offsets are those of the disk as a fixed VHD (a page blob); the footer is the last range.',
   async run(context) {
-    const [path] = positionals(context, ['FILE']) as [string];
-    const maxText = stringOption(context, 'max-length');
-    const maxLength = maxText === undefined ? undefined : parseSize(maxText, 'max-length');
+    const [path] = paths(context, ['FILE'], 'vhd extents') as [string];
+    const maxText = stringOption(context.values, 'max-length');
+    const maxLength =
+      maxText === undefined ? undefined : parseSize(maxText, 'max-length', 'vhd extents');
     if (maxLength !== undefined && maxLength % 512 !== 0)
       throw new CliError(
         'USAGE',
