@@ -5,9 +5,9 @@
  *
  * Creates a raw image under the OS temp folder (half of its 2 MiB blocks data, half zeros) and runs
  * each conversion with both tools `--runs` times, interleaved (the tool that goes first alternates),
- * each run in a process of its own under /usr/bin/time. Prints, per tool, the median and best wall
- * time and CPU time (user + system: the steadier figure when other work loads the machine) and the
- * peak RSS, then deletes everything.
+ * each run in a process of its own under /usr/bin/time, writing a new file. Prints, per tool, the
+ * median and best wall time and CPU time (user + system: the steadier figure when other work loads
+ * the machine) and the peak RSS, then deletes everything.
  *
  * Like for like: `qemu-img convert` does not flush its output by default (cache mode `unsafe`), and
  * neither does {@link convertDisk}. With `--fsync` ours calls `sink.sync()` before closing (as the
@@ -144,7 +144,12 @@ async function main(): Promise<void> {
       for (let run = 0; run < runs; run++) {
         // Alternate which tool goes first, so that neither always inherits the other's dirty pages.
         const order = run % 2 === 0 ? names : names.toReversed();
-        for (const tool of order) measures[tool]!.push(timed(tools[tool]!));
+        for (const tool of order) {
+          // A new file each time, as a conversion normally writes: neither tool pays for dropping
+          // the previous run's output (1 GiB of it possibly still being written back).
+          await rm(tools[tool]!.at(-1)!, { force: true });
+          measures[tool]!.push(timed(tools[tool]!));
+        }
       }
       const medianOf = (tool: string, key: 'seconds' | 'cpuSeconds') =>
         median(measures[tool]!.map((m) => m[key]));
