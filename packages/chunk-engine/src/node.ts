@@ -5,7 +5,7 @@ export {
   backupDirectory,
   type SkippedPath,
 } from './node/backup.ts';
-export { type SealedFile, SealPool, type SealPoolOptions } from './node/pool.ts';
+export { type ChunkedFile, SealPool, type SealPoolOptions } from './node/pool.ts';
 export {
   type FailedPath,
   type RestoreOptions,

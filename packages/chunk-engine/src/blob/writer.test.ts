@@ -37,4 +37,38 @@ describe('BlobWriter', () => {
     await expect(writer.write('data', encode('y'))).rejects.toThrow('disk full');
     await expect(writer.flush()).rejects.toThrow('disk full');
   });
+
+  it('seals only blobs that are not stored yet, and each new one once', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    await store.put(await codec.seal('data', encode('in the sink')));
+    const writer = new BlobWriter(store, codec);
+    await writer.write('data', encode('in the index'));
+    const sealSpy = vi.spyOn(codec, 'seal');
+    const results = await Promise.all(
+      ['in the sink', 'in the index', 'new', 'new', 'new'].map((t) =>
+        writer.write('data', encode(t)),
+      ),
+    );
+    expect(results.map((r) => r.stored)).toEqual([false, false, true, false, false]);
+    expect(sealSpy).toHaveBeenCalledTimes(1);
+    expect(sealSpy.mock.calls[0]![1]).toEqual(encode('new'));
+    // A given id is used as is, not computed again.
+    const idSpy = vi.spyOn(codec, 'blobId');
+    const id = codec.blobId(encode('given'));
+    idSpy.mockClear();
+    expect((await writer.write('data', encode('given'), { id })).id).toBe(id);
+    expect(idSpy).not.toHaveBeenCalled();
+  });
+
+  it('fails every later write and the flush after a failed seal', async () => {
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const writer = new BlobWriter(store, codec);
+    vi.spyOn(codec, 'seal').mockRejectedValueOnce(new Error('sealer crashed'));
+    await expect(writer.write('data', encode('a'))).rejects.toThrow('sealer crashed');
+    await expect(writer.write('data', encode('b'))).rejects.toThrow('sealer crashed');
+    await expect(writer.flush()).rejects.toThrow('sealer crashed');
+    expect(store.size).toBe(0);
+  });
 });

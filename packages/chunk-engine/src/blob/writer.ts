@@ -3,7 +3,10 @@ import type { BlobSink, SinkBlob } from './sink.ts';
 
 /** Turns plaintext into a stored blob: a {@link BlobCodec}, or a worker pool doing the same. */
 export interface Sealer {
-  seal(type: SinkBlob['type'], plaintext: Uint8Array): Promise<SinkBlob>;
+  /** The id a blob of this plaintext gets (cheap next to sealing: no compression, no cipher). */
+  blobId(plaintext: Uint8Array): Uint8Array;
+  /** Compresses and encrypts `plaintext` into a blob named `id` (its {@link Sealer.blobId}). */
+  seal(type: SinkBlob['type'], plaintext: Uint8Array, id?: Uint8Array): Promise<SinkBlob>;
 }
 
 /** Counters of a {@link BlobWriter}. */
@@ -19,11 +22,13 @@ export interface BlobWriterStats {
 }
 
 /**
- * Seals blobs and puts only new ones into a sink, deduplicating against a {@link DedupIndex}
- * first and the sink's `has` second. Ids enter the index before their `put` completes, so
- * concurrent writers of the same content store it once; persist the index only after `flush`.
- * Sealing runs concurrently; `put`s reach the sink one at a time, in order (a sink is an
- * append-only log, not a concurrent store). After a failed `put`, every later write fails too.
+ * Puts blobs into a sink, only new ones, and seals only those: the id is computed from the
+ * plaintext first and looked up in a {@link DedupIndex}, then with the sink's `has`; a known
+ * chunk is never compressed or encrypted. Ids enter the index before their blob is sealed, so
+ * concurrent writers of the same content seal and store it once; persist the index only after
+ * `flush`. Sealing runs concurrently; `put`s reach the sink one at a time, in order (a sink is an
+ * append-only log, not a concurrent store). After a failed seal or `put`, every later write and
+ * `flush` fail too (the index then names a blob that was never stored).
  */
 export class BlobWriter {
   readonly index: DedupIndex;
@@ -44,38 +49,42 @@ export class BlobWriter {
     this.index = index;
   }
 
-  /** Seals and stores `plaintext` unless a blob with its id exists; resolves to the blob's id. */
+  /**
+   * Stores `plaintext` unless a blob with its id exists; seals it only then. Resolves to the id.
+   *
+   * @param options.id - the plaintext's id when already known (e.g. hashed by a worker); it must
+   *   be what the sealer's `blobId` returns for it.
+   */
   async write(
     type: SinkBlob['type'],
     plaintext: Uint8Array,
-    options: { abortSignal?: AbortSignal } = {},
-  ): Promise<{ id: Uint8Array; stored: boolean; storedBytes: number }> {
-    return this.store(await this.#sealer.seal(type, plaintext), options);
-  }
-
-  /** Stores an already sealed blob unless a blob with its id exists. */
-  async store(
-    blob: SinkBlob,
-    options: { abortSignal?: AbortSignal } = {},
+    options: { abortSignal?: AbortSignal; id?: Uint8Array } = {},
   ): Promise<{ id: Uint8Array; stored: boolean; storedBytes: number }> {
     options.abortSignal?.throwIfAborted();
-    if (this.index.has(blob.id) || (await this.#sink.has(blob.id))) {
-      this.index.add(blob.id);
+    const id = options.id ?? this.#sealer.blobId(plaintext);
+    if (this.index.has(id) || (await this.#sink.has(id)) || !this.index.add(id)) {
+      // (`add` returns false when another write of the same content won while `has` was pending.)
+      this.index.add(id);
       this.stats.duplicateBlobs++;
-      return { id: blob.id, stored: false, storedBytes: 0 };
+      return { id, stored: false, storedBytes: 0 };
     }
-    if (!this.index.add(blob.id)) {
-      // Another write of the same content won the race while `has` was pending.
-      this.stats.duplicateBlobs++;
-      return { id: blob.id, stored: false, storedBytes: 0 };
-    }
-    const put = this.#lastPut.then(() => this.#sink.put(blob, options));
-    this.#lastPut = put;
-    await put;
+    const sealed = this.#sealer.seal(type, plaintext, id);
+    // Puts stay in call order; a failed seal fails this and every later put, as a failed put does.
+    // A blob sealed before an abort is still put (an append, flushed with the rest), so the work
+    // done is kept and a rerun reuses it; the abort stops every write that starts after it.
+    const put = this.#lastPut.then(async () => {
+      const blob = await sealed;
+      await this.#sink.put(blob);
+      return blob;
+    });
+    sealed.catch(() => {}); // reported through `put`
+    this.#lastPut = put.then(() => {});
+    this.#lastPut.catch(() => {}); // awaited by later writes and `flush`
+    const blob = await put;
     this.stats.newBlobs++;
     this.stats.newRawBytes += blob.rawLength;
     this.stats.storedBytes += blob.bytes.length;
-    return { id: blob.id, stored: true, storedBytes: blob.bytes.length };
+    return { id, stored: true, storedBytes: blob.bytes.length };
   }
 
   /** Makes every blob written so far durable. */

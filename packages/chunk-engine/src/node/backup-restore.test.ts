@@ -12,6 +12,7 @@ import { CatalogReader } from '../catalog/reader.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { DedupIndex } from '../dedup/index.ts';
 import { type BackupOptions, backupDirectory } from './backup.ts';
+import { SealPool } from './pool.ts';
 import { restoreSnapshot } from './restore.ts';
 
 const chunker = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
@@ -190,6 +191,44 @@ describe('backup and restore', () => {
     expect(third.rootId).toBe(second.rootId);
     expect(putSpy).not.toHaveBeenCalled();
   });
+
+  for (const workers of [0, 2]) {
+    it(`seals no chunk of a changed file whose chunks are all stored (${workers} workers)`, async () => {
+      const codec = new BlobCodec({
+        keys: (await createKeys('a passphrase of sixteen+', { scrypt: { N: 1024 } })).keys,
+      });
+      const store = new MemoryBlobStore();
+      const first = await backupPlain({ sink: store, codec, workers });
+      // Same content, new mtime: read again. A new small file and a new streamed (> 4 MiB) file
+      // made only of content already stored.
+      const random = join(source, 'docs/deep/deeper/random.bin');
+      await fs.utimes(random, new Date(), new Date('2021-01-01T00:00:00Z'));
+      await fs.writeFile(join(source, 'docs/another-copy.bin'), pseudoRandom(100_000, 1));
+      const big = Buffer.concat(Array.from({ length: 50 }, () => pseudoRandom(100_000, 1)));
+      await fs.writeFile(join(source, 'big.bin'), big);
+      const onceMore = await backupPlain({ sink: store, codec, workers: 0 });
+      const sealSpy = vi.spyOn(BlobCodec.prototype, 'seal');
+      const poolSealSpy = vi.spyOn(SealPool.prototype, 'seal');
+      try {
+        const second = await backupPlain({
+          sink: store,
+          codec,
+          workers,
+          parent: { rootId: first.rootId, source: store },
+        });
+        expect(second.stats.bytesRead).toBe(100_000 * 2 + big.length);
+        expect(second.stats.duplicateBlobs).toBeGreaterThan(50);
+        // Everything, down to the trees, was stored by the run before: nothing is sealed.
+        expect(second.rootId).toBe(onceMore.rootId);
+        expect(second.stats.newBlobs).toBe(0);
+        expect(sealSpy).not.toHaveBeenCalled();
+        expect(poolSealSpy).not.toHaveBeenCalled();
+      } finally {
+        sealSpy.mockRestore();
+        poolSealSpy.mockRestore();
+      }
+    });
+  }
 
   it('dedups against a reloaded index without asking the sink', async () => {
     const codec = new BlobCodec();

@@ -27,6 +27,10 @@ describe('SealPool', () => {
         expect(await codec.open(blob)).toEqual(views[i]);
       }
       expect(buffer.byteLength).toBe(320_000);
+      // An id given by the caller names the blob (it is not hashed again).
+      const given = await pool.seal('data', views[0]!, blobs[0]!.id);
+      expect(given.id).toEqual(blobs[0]!.id);
+      expect(await codec.open(given)).toEqual(views[0]);
       const whole = new Uint8Array(1000).fill(3);
       await pool.seal('tree', whole);
       expect(whole.byteLength).toBe(1000);
@@ -35,7 +39,7 @@ describe('SealPool', () => {
     }
   });
 
-  it('reads, chunks and seals a small file in a worker, or declines a file over the limit', async () => {
+  it('reads, chunks and hashes a small file in a worker, or declines a file over the limit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'seal-pool-'));
     const content = crypto.getRandomValues(new Uint8Array(50_000));
     await writeFile(join(dir, 'f'), content);
@@ -43,16 +47,20 @@ describe('SealPool', () => {
     const codec = new BlobCodec({ keys });
     const pool = new SealPool(codec, { workers: 1, chunker });
     try {
-      const sealed = await pool.sealFile(join(dir, 'f'), 100_000);
-      const expected = [...new FastCdc(chunker).chunks(content)].map((c) => codec.blobId(c.data));
-      expect(sealed?.size).toBe(50_000);
-      expect(sealed?.blobs.map((b) => b.id)).toEqual(expected);
-      await expect(pool.sealFile(join(dir, 'f'), 49_999)).resolves.toBeUndefined();
-      await expect(pool.sealFile(join(dir, 'missing'), 10)).rejects.toMatchObject({
+      const file = await pool.chunkFile(join(dir, 'f'), 100_000);
+      const expected = [...new FastCdc(chunker).chunks(content)].map((c) => ({
+        offset: c.offset,
+        length: c.length,
+        id: codec.blobId(c.data),
+      }));
+      expect(file?.data).toEqual(content);
+      expect(file?.chunks).toEqual(expected);
+      await expect(pool.chunkFile(join(dir, 'f'), 49_999)).resolves.toBeUndefined();
+      await expect(pool.chunkFile(join(dir, 'missing'), 10)).rejects.toMatchObject({
         code: 'ENOENT',
       });
       await symlink(join(dir, 'f'), join(dir, 'link'));
-      await expect(pool.sealFile(join(dir, 'link'), 100_000)).rejects.toMatchObject({
+      await expect(pool.chunkFile(join(dir, 'link'), 100_000)).rejects.toMatchObject({
         code: 'ELOOP',
       });
     } finally {

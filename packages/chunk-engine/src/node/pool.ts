@@ -13,9 +13,9 @@ export interface SealWorkerData {
   chunker: ChunkerOptions;
 }
 
-/** @internal Message to a seal worker: seal one blob, or read, chunk and seal a small file. */
+/** @internal Message to a seal worker: seal one blob, or read, chunk and hash a small file. */
 export type SealRequest =
-  | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array }
+  | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array; id: Uint8Array }
   | { job: number; kind: 'file'; path: string; maxSize: number }
   | { job: number; kind: 'open'; blob: SinkBlob };
 
@@ -23,17 +23,17 @@ export type SealRequest =
 export interface SealResponse {
   job: number;
   blob?: SinkBlob;
-  file?: SealedFile | 'too-large';
+  file?: ChunkedFile | 'too-large';
   plaintext?: Uint8Array;
   error?: { name: string; message: string; code?: string | undefined; blobId?: string | undefined };
 }
 
-/** A small file read, chunked and sealed by a worker. */
-export interface SealedFile {
-  /** Bytes read. */
-  size: number;
-  /** Its chunks, sealed, in order. */
-  blobs: SinkBlob[];
+/** A small file read, chunked and hashed by a worker, not sealed: most chunks may be known. */
+export interface ChunkedFile {
+  /** The file's content (its length is the bytes read). */
+  data: Uint8Array;
+  /** Its chunks in order: where they lie in `data`, and their blob ids. */
+  chunks: Array<{ offset: number; length: number; id: Uint8Array }>;
 }
 
 /** Options of {@link SealPool}. */
@@ -42,7 +42,7 @@ export interface SealPoolOptions {
   workers?: number;
   /** Plaintext bytes queued or being sealed before `seal` waits (backpressure); default 64 MiB. */
   maxQueuedBytes?: number;
-  /** How {@link SealPool.sealFile} chunks files; default as `FastCdc`. */
+  /** How {@link SealPool.chunkFile} chunks files; default as `FastCdc`. */
   chunker?: ChunkerOptions;
 }
 
@@ -70,6 +70,8 @@ const workerUrl = new URL(
  * budget for backpressure: `seal` waits while `maxQueuedBytes` are in flight. Close it when done.
  */
 export class SealPool implements Sealer, BlobOpener {
+  /** Computes ids on the calling thread: the writer looks them up before anything is sent. */
+  readonly #codec: BlobCodec;
   readonly #slots: WorkerSlot[];
   readonly #pending = new Map<number, Pending>();
   readonly #maxQueuedBytes: number;
@@ -83,20 +85,30 @@ export class SealPool implements Sealer, BlobOpener {
     if (!Number.isInteger(count) || count < 1 || count > 256) {
       throw new RangeError(`"workers" expected an integer in [1, 256], got ${count}`);
     }
+    this.#codec = codec;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
     const workerData: SealWorkerData = { codec: codec.options, chunker: options.chunker ?? {} };
     this.#slots = Array.from({ length: count }, () => this.#spawn(workerData));
   }
 
+  /** The id of a blob of `plaintext`, computed on this thread (as `BlobCodec.blobId`). */
+  blobId(plaintext: Uint8Array): Uint8Array {
+    return this.#codec.blobId(plaintext);
+  }
+
   /** Seals `plaintext` on the least busy worker; waits first while the byte budget is spent. */
-  async seal(type: SinkBlob['type'], plaintext: Uint8Array): Promise<SinkBlob> {
+  async seal(
+    type: SinkBlob['type'],
+    plaintext: Uint8Array,
+    id = this.blobId(plaintext),
+  ): Promise<SinkBlob> {
     // Cloning a view would copy its whole underlying buffer: copy just the view once and move
     // that copy. A whole buffer is cloned (one copy too) and stays usable by the caller.
     const whole =
       plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
     const owned = whole ? plaintext : plaintext.slice();
     const response = await this.#run(
-      (job) => ({ job, kind: 'blob', type, plaintext: owned }),
+      (job) => ({ job, kind: 'blob', type, plaintext: owned, id }),
       plaintext.length,
       whole ? [] : [owned.buffer as ArrayBuffer],
     );
@@ -105,11 +117,12 @@ export class SealPool implements Sealer, BlobOpener {
 
   /**
    * Reads the file at `path` in a worker (synchronously there: cheap for small files, and off the
-   * event loop), chunks it and seals every chunk. Resolves to `undefined` when the file is larger
-   * than `maxSize` (it grew since it was listed): stream it instead. Rejects with the file
-   * system's error (with its `code`) when the file cannot be read.
+   * event loop), chunks it and hashes every chunk; seal only the new ones with {@link seal}.
+   * Resolves to `undefined` when the file is larger than `maxSize` (it grew since it was
+   * listed): stream it instead. Rejects with the file system's error (with its `code`) when the
+   * file cannot be read.
    */
-  async sealFile(path: string, maxSize: number): Promise<SealedFile | undefined> {
+  async chunkFile(path: string, maxSize: number): Promise<ChunkedFile | undefined> {
     const response = await this.#run((job) => ({ job, kind: 'file', path, maxSize }), maxSize, []);
     return response.file === 'too-large' ? undefined : response.file;
   }

@@ -1,10 +1,9 @@
-// Worker thread of SealPool: seals blobs (id, compression, encryption) off the main thread, opens
-// them for restores, and reads, chunks and seals whole small files (synchronous reads are cheap
-// here, off the event loop).
+// Worker thread of SealPool: seals blobs (compression, encryption) off the main thread, opens
+// them for restores, and reads, chunks and hashes whole small files (synchronous reads are cheap
+// here, off the event loop); the main thread then asks to seal only the chunks not yet stored.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
-import type { SinkBlob } from '../blob/sink.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
 import type { SealRequest, SealResponse, SealWorkerData } from './pool.ts';
 
@@ -33,16 +32,22 @@ function readSmallFile(path: string, maxSize: number): Uint8Array | undefined {
 
 async function handle(request: SealRequest): Promise<SealResponse> {
   if (request.kind === 'blob') {
-    return { job: request.job, blob: await codec.seal(request.type, request.plaintext) };
+    return {
+      job: request.job,
+      blob: await codec.seal(request.type, request.plaintext, request.id),
+    };
   }
   if (request.kind === 'open') {
     return { job: request.job, plaintext: await codec.open(request.blob) };
   }
   const data = readSmallFile(request.path, request.maxSize);
   if (data === undefined) return { job: request.job, file: 'too-large' };
-  const blobs: SinkBlob[] = [];
-  for (const chunk of cdc.chunks(data)) blobs.push(await codec.seal('data', chunk.data));
-  return { job: request.job, file: { size: data.length, blobs } };
+  const chunks = [...cdc.chunks(data)].map((chunk) => ({
+    offset: chunk.offset,
+    length: chunk.length,
+    id: codec.blobId(chunk.data),
+  }));
+  return { job: request.job, file: { data, chunks } };
 }
 
 port.on('message', async (request: SealRequest) => {
@@ -54,17 +59,12 @@ port.on('message', async (request: SealRequest) => {
     const { blobId } = error as { blobId?: string };
     response = { job: request.job, error: { name, message, code, blobId } };
   }
-  const blobs = response.blob
-    ? [response.blob]
-    : typeof response.file === 'object'
-      ? response.file.blobs
-      : [];
-  const buffers = [
-    ...blobs.map((blob) => blob.bytes),
-    ...(response.plaintext ? [response.plaintext] : []),
-  ];
-  const transfer = buffers
+  // Move whole buffers; a view may share its buffer (Node's pool), so it is copied instead. The
+  // file's buffer is this worker's own (one byte longer than the file): always moved.
+  const transfer = [response.blob?.bytes, response.plaintext]
+    .filter((bytes) => bytes !== undefined)
     .filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
     .map((bytes) => bytes.buffer as ArrayBuffer);
+  if (typeof response.file === 'object') transfer.push(response.file.data.buffer as ArrayBuffer);
   port.postMessage(response, transfer);
 });
