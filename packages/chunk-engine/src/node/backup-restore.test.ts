@@ -418,6 +418,17 @@ describe('backup and restore', () => {
     ).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('keeps to a tiny in-flight budget and gives the same snapshot, and rejects a bad one', async () => {
+    const reference = await backupPlain();
+    for (const workers of [0, 1]) {
+      const tight = await backupPlain({ workers, maxBytesInFlight: 1 });
+      expect(tight.rootId).toBe(reference.rootId);
+    }
+    for (const maxBytesInFlight of [0, -1, 1.5, Number.NaN]) {
+      await expect(backupPlain({ maxBytesInFlight })).rejects.toThrow(RangeError);
+    }
+  });
+
   it('rejects a root that is not a directory', async () => {
     await expect(
       backupDirectory(join(source, 'run.sh'), {

@@ -40,6 +40,11 @@ export interface BackupOptions {
   workers?: number;
   /** Files read at the same time; default 8. */
   concurrency?: number;
+  /**
+   * Bytes read but not yet stored, across all files, and plaintext queued for the seal workers:
+   * the run's memory bound beyond its fixed costs (threads, chunk buffers); default 32 MiB.
+   */
+  maxBytesInFlight?: number;
   /** Called as files are read and blobs stored (at most every `progressIntervalInMs`), and at the end. */
   onProgress?: (progress: BackupProgress) => void;
   /** Least time between two progress events; default 100 ms. */
@@ -94,11 +99,24 @@ export interface BackupResult {
 export async function backupDirectory(root: string, options: BackupOptions): Promise<BackupResult> {
   const rootStat = await fs.stat(root, { bigint: true });
   if (!rootStat.isDirectory()) throw new TypeError(`"root" expected a directory, got ${root}`);
+  const maxBytesInFlight = options.maxBytesInFlight ?? defaultMaxBytesInFlight;
+  if (!Number.isSafeInteger(maxBytesInFlight) || maxBytesInFlight < 1) {
+    throw new RangeError(
+      `"maxBytesInFlight" expected a positive integer, got ${String(maxBytesInFlight)}`,
+    );
+  }
   const workers = options.workers ?? undefined;
   const pool =
-    workers === 0 ? undefined : new SealPool(options.codec, { workers, chunker: options.chunker });
+    workers === 0
+      ? undefined
+      : new SealPool(options.codec, {
+          workers,
+          chunker: options.chunker,
+          maxQueuedBytes: maxBytesInFlight,
+        });
   const run = new BackupRun(
     options,
+    maxBytesInFlight,
     new BlobWriter(options.sink, pool ?? options.codec, options.index),
     pool,
   );
@@ -127,6 +145,7 @@ export async function backupDirectory(root: string, options: BackupOptions): Pro
   }
 }
 
+/** Largest single read of a streamed file. */
 const readSize = 8 * 1024 * 1024;
 /** Files up to this size are read by the seal workers (see `#readInWorker`). */
 const workerReadLimit = 4 * 1024 * 1024;
@@ -136,11 +155,12 @@ interface ReadResult {
   refs: Pick<FileEntry, 'chunks' | 'chunkLists'>;
 }
 /**
- * Bytes read but not yet sealed and stored, across all files: the memory bound of a run. Files
- * hold a read slot only while reading, so small files keep the sealers busy instead of waiting
- * for each other's seals (with slots held until stored, workers idled a third of the time).
+ * Default bytes read but not yet stored, across all files: the memory bound of a run. Files hold
+ * a read slot only while reading, so small files keep the sealers busy instead of waiting for
+ * each other's seals (with slots held until stored, workers idled a third of the time). Since
+ * known chunks are never sealed, 32 MiB keeps two sealers as busy as 128 MiB did (measured).
  */
-const maxBytesInFlight = 128 * 1024 * 1024;
+const defaultMaxBytesInFlight = 32 * 1024 * 1024;
 /** Chunk writes of one file awaited in order; bounds the per-file bookkeeping of huge files. */
 const maxWritesPerFile = 256;
 
@@ -153,7 +173,14 @@ class BackupRun {
   readonly #slots: Semaphore;
   /** Subdirectories walked concurrently with their parents. */
   readonly #walkers = new Semaphore(16);
-  readonly #budget = new Semaphore(maxBytesInFlight);
+  readonly #budget: Semaphore;
+  /** Bytes asked of one file read: at most a quarter of the budget. */
+  readonly #readSize: number;
+  /**
+   * Files streamed at once: each keeps up to a chunk's worth of bytes beyond the budget (the
+   * chunker's tail), so as many as a read and a chunk of each fit in the budget, at least one.
+   */
+  readonly #streams: Semaphore;
   /**
    * First path seen of each inode with several links, and its chunk refs once read (undefined
    * when reading it failed). Files are read concurrently, so later links wait for the first.
@@ -173,8 +200,19 @@ class BackupRun {
 
   readonly #pool: SealPool | undefined;
 
-  constructor(options: BackupOptions, writer: BlobWriter, pool: SealPool | undefined) {
+  constructor(
+    options: BackupOptions,
+    maxBytesInFlight: number,
+    writer: BlobWriter,
+    pool: SealPool | undefined,
+  ) {
     this.#options = options;
+    this.#budget = new Semaphore(maxBytesInFlight);
+    this.#readSize = Math.max(64 * 1024, Math.min(readSize, Math.floor(maxBytesInFlight / 4)));
+    this.#cdc = new FastCdc(options.chunker);
+    this.#streams = new Semaphore(
+      Math.max(1, Math.floor(maxBytesInFlight / (this.#readSize + this.#cdc.params.maxSize))),
+    );
     this.writer = writer;
     this.#pool = pool;
     this.progressEvents = throttledProgress(
@@ -182,7 +220,6 @@ class BackupRun {
       () => this.progress(),
       options.progressIntervalInMs,
     );
-    this.#cdc = new FastCdc(options.chunker);
     this.#slots = new Semaphore(options.concurrency ?? 8);
     this.parentReader = options.parent
       ? new CatalogReader(options.parent.source, options.codec)
@@ -477,6 +514,19 @@ class BackupRun {
     expectedSize: number,
     doneReading: () => void,
   ): Promise<ReadResult> {
+    await this.#streams.acquire();
+    try {
+      return await this.#streamFile(fsPath, expectedSize, doneReading);
+    } finally {
+      this.#streams.release();
+    }
+  }
+
+  async #streamFile(
+    fsPath: string,
+    expectedSize: number,
+    doneReading: () => void,
+  ): Promise<ReadResult> {
     const handle = await fs.open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     const refs = new ChunkRefs(this.writeTree);
     const writes: Array<Promise<{ id: Uint8Array }>> = [];
@@ -491,20 +541,19 @@ class BackupRun {
         // The first read asks for one byte more than the file's size, so a short read proves
         // the end; a file that grew meanwhile is read on in larger pieces.
         const length =
-          size < expectedSize ? Math.min(readSize, expectedSize - size + 1) : 64 * 1024;
+          size < expectedSize ? Math.min(this.#readSize, expectedSize - size + 1) : 64 * 1024;
+        // Wait for room, but hold the budget only for chunks handed to the writer: bytes the
+        // chunker keeps for the next cut (< one chunk, bounded by the stream slots) are not
+        // charged, so streams that wait for room never wait on each other's tails.
         await this.#budget.acquire(length);
-        const { bytesRead } = await handle
-          .read(chunker.reserve(length), 0, length, size)
-          .catch((error) => {
-            this.#budget.release(length);
-            throw error;
-          });
-        this.#budget.release(length - bytesRead);
+        this.#budget.release(length);
+        const { bytesRead } = await handle.read(chunker.reserve(length), 0, length, size);
         size += bytesRead;
         this.#counts.bytesRead += bytesRead;
         // A short read of a regular file means end of file.
         done = bytesRead < length;
         for (const chunk of chunker.commit(bytesRead, done)) {
+          this.#budget.charge(chunk.length);
           const write = this.#store('data', chunk.data);
           write.then(
             () => this.#budget.release(chunk.length),
@@ -521,7 +570,6 @@ class BackupRun {
       while (writes.length > 0) await settleOldest();
       return { size, refs: await refs.finish() };
     } finally {
-      this.#budget.release(chunker.pendingBytes);
       await Promise.allSettled(writes);
       if (open) await handle.close();
     }
@@ -595,6 +643,11 @@ class Semaphore {
     }
     this.#count = count;
     this.#free = count;
+  }
+
+  /** Takes `amount` now, even beyond the count (then later requests wait until it is back). */
+  charge(amount: number): void {
+    this.#free -= amount;
   }
 
   /** Takes `amount` if it is free right now; never waits. */
