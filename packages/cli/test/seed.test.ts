@@ -168,12 +168,13 @@ describe('what can go wrong', () => {
   it('a missing or foreign staging location, a missing source', async () => {
     const { dir, source, staging, options } = await setup('foreign');
     const missing = join(dir, 'nowhere');
+    // One at a time: a promise created before the previous one is awaited could reject unhandled.
     for (const attempt of [
-      verifyStaging({ staging: missing, passphrase }),
-      restoreStagedSnapshot({ staging: missing, target: join(dir, 'out'), passphrase }),
-      snapshotsOf(missing),
+      () => verifyStaging({ staging: missing, passphrase }),
+      () => restoreStagedSnapshot({ staging: missing, target: join(dir, 'out'), passphrase }),
+      () => snapshotsOf(missing),
     ]) {
-      await expect(attempt).rejects.toMatchObject({ code: 'STAGING_NOT_A_LOCATION' });
+      await expect(attempt()).rejects.toMatchObject({ code: 'STAGING_NOT_A_LOCATION' });
     }
     await expect(fs.stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
     // A directory with other files is never turned into a location.
