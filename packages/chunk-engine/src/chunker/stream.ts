@@ -123,10 +123,11 @@ export class StreamingChunker {
   #makeRoom(length: number): void {
     if (this.#end + length <= this.#buffer.length) return;
     // A fresh buffer rather than compacting in place: emitted chunks may still view the old one.
-    // Streaming in large pieces: room for a few more, so the pending tail is copied rarely. Small
-    // pieces (a small file read whole) get just what they need: zeroing is not free.
+    // Streaming in large pieces: room for one more, so the pending tail (under a chunk) is copied
+    // every other piece; more room costs more memory than the copies it saves. Small pieces (a
+    // small file read whole) get just what they need: zeroing is not free.
     const pending = this.#buffer.subarray(this.#start, this.#end);
-    const room = length < this.cdc.params.maxSize ? length : 4 * length;
+    const room = length < this.cdc.params.maxSize ? length : 2 * length;
     const fresh = new Uint8Array(pending.length + room);
     fresh.set(pending);
     this.#buffer = fresh;
