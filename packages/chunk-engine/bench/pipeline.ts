@@ -1,7 +1,8 @@
 // The full pipeline (read, FastCDC, SHA-256/HMAC ids, zstd, AES-256-GCM, dedup, write to disk)
 // on a real tree, against `restic backup` on the same tree, back to back in one run.
 // Run: node packages/chunk-engine/bench/pipeline.ts [DIR=/usr/lib] [--workers N] [--level L]
-//      [--skip-restic] [--restore]   (--restore also times restoring the snapshot from the packs)
+//      [--max-in-flight MiB] [--skip-restic] [--restore]
+//      (--restore also times restoring the snapshot from the packs; the figures include peak RSS)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     workers: { type: 'string' },
+    'max-in-flight': { type: 'string' },
     'skip-restic': { type: 'boolean' },
     level: { type: 'string' },
     restore: { type: 'boolean' },
@@ -143,6 +145,10 @@ const ours = await measureCpu(async () => {
     sink,
     codec: new BlobCodec({ keys, compressionLevel: level }),
     workers: values.workers === undefined ? undefined : Number(values.workers),
+    maxBytesInFlight:
+      values['max-in-flight'] === undefined
+        ? undefined
+        : Number(values['max-in-flight']) * 1024 * 1024,
   });
 });
 await sink.close();
@@ -150,7 +156,8 @@ const s = ours.result.stats;
 console.log(
   `chunk-engine: ${ours.wallS.toFixed(1)} s wall, ${(s.bytesRead / ours.wallS / 1e6).toFixed(0)} MB/s, ` +
     `cores used ${(ours.cpuS / ours.wallS).toFixed(2)} (cpu ${ours.cpuS.toFixed(1)} s), ` +
-    `read ${mb(s.bytesRead)} MB, stored ${mb(sink.bytes)} MB in ${s.newBlobs} blobs, ${s.files} files, ${s.skipped} skipped`,
+    `read ${mb(s.bytesRead)} MB, stored ${mb(sink.bytes)} MB in ${s.newBlobs} blobs, ${s.files} files, ${s.skipped} skipped, ` +
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
 );
 
 if (values.restore) {
