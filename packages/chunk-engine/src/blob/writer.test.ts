@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { toHex } from '../bytes.ts';
+import { DedupIndex } from '../dedup/index.ts';
 import { BlobCodec } from './codec.ts';
 import { MemoryBlobStore } from './memory-store.ts';
 import { BlobWriter } from './writer.ts';
@@ -70,5 +73,45 @@ describe('BlobWriter', () => {
     await expect(writer.write('data', encode('b'))).rejects.toThrow('sealer crashed');
     await expect(writer.flush()).rejects.toThrow('sealer crashed');
     expect(store.size).toBe(0);
+  });
+
+  it('seals exactly the distinct contents stored nowhere yet, whatever the interleaving', async () => {
+    const codec = new BlobCodec({ compression: 'none' });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 30 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 7 }), { maxLength: 4 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 7 }), { maxLength: 4 }),
+        async (writes, inSink, inIndex) => {
+          const content = (n: number) => encode(`content ${n}`);
+          const store = new MemoryBlobStore();
+          for (const n of inSink) await store.put(await codec.seal('data', content(n)));
+          const index = new DedupIndex();
+          for (const n of inIndex) index.add(codec.blobId(content(n)));
+          const sealed: string[] = [];
+          const sealer = {
+            blobId: (plaintext: Uint8Array) => codec.blobId(plaintext),
+            seal: async (type: 'data' | 'tree', plaintext: Uint8Array, id?: Uint8Array) => {
+              sealed.push(new TextDecoder().decode(plaintext));
+              await new Promise((resolve) => setTimeout(resolve, plaintext.length % 3));
+              return codec.seal(type, plaintext, id);
+            },
+          };
+          const writer = new BlobWriter(store, sealer, index);
+          const results = await Promise.all(writes.map((n) => writer.write('data', content(n))));
+          await writer.flush();
+          const known = new Set([...inSink, ...inIndex]);
+          const expected = [...new Set(writes)].filter((n) => !known.has(n));
+          expect(sealed.sort()).toEqual(expected.map((n) => `content ${n}`).sort());
+          expect(writer.stats.newBlobs).toBe(expected.length);
+          expect(writer.stats.duplicateBlobs).toBe(writes.length - expected.length);
+          for (const [i, n] of writes.entries()) {
+            expect(toHex(results[i]!.id)).toBe(toHex(codec.blobId(content(n))));
+          }
+          for (const n of expected) expect(store.has(codec.blobId(content(n)))).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
