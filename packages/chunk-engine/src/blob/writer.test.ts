@@ -62,6 +62,13 @@ describe('BlobWriter', () => {
     idSpy.mockClear();
     expect((await writer.write('data', encode('given'), { id })).id).toBe(id);
     expect(idSpy).not.toHaveBeenCalled();
+    // A given id of the wrong size is refused before anything is sealed or put.
+    const before = store.size;
+    await expect(
+      writer.write('data', encode('bad id'), { id: new Uint8Array(31) }),
+    ).rejects.toThrow(TypeError);
+    expect(store.size).toBe(before);
+    expect(sealSpy).toHaveBeenCalledTimes(2);
   });
 
   it('fails every later write and the flush after a failed seal', async () => {
