@@ -19,6 +19,8 @@ export type StagingFormatErrorCode =
   | 'STAGING_UNSUPPORTED_VERSION'
   /** A staging location already exists where a new one was to be created. */
   | 'STAGING_EXISTS'
+  /** A snapshot with this id is already committed to the location. */
+  | 'STAGING_SNAPSHOT_EXISTS'
   /** Another writer holds the location's lock (the message names its pid, host and start time). */
   | 'STAGING_LOCKED'
   /** The lock was not broken: its owner is alive, or runs on another host. */

@@ -238,7 +238,7 @@ describe('StagingWriter and readers over an in-memory location', () => {
     await writer.put(testBlob(1, 1000));
     await writer.commitSnapshot({ ...snapshot('b'), parentId: 'a' });
     expect(await errorOf(writer.commitSnapshot(snapshot('b')))).toMatchObject({
-      name: 'TypeError',
+      code: 'STAGING_SNAPSHOT_EXISTS',
     });
     await writer.close({ seal: true });
     const sources = writer.descriptor.volumes.map(

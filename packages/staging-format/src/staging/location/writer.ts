@@ -224,7 +224,8 @@ export class StagingWriter implements BlobSink, BlobSource {
   /**
    * Commits a snapshot: flushes, then records it in `staging.json`; its catalog goes into the
    * open volume when that is sealed. Returns the stored record.
-   * @throws {TypeError} for a malformed record or a snapshot id already committed.
+   * @throws {TypeError} for a malformed record.
+   * @throws {StagingFormatError} `STAGING_SNAPSHOT_EXISTS` when a snapshot with this id is committed.
    */
   async commitSnapshot(
     snapshot: SnapshotRecord,
@@ -233,7 +234,10 @@ export class StagingWriter implements BlobSink, BlobSource {
     checkSnapshot(snapshot);
     return this.#exclusive(options, async () => {
       if (this.#descriptor.snapshots.some((s) => s.id === snapshot.id)) {
-        throw new TypeError(`snapshot "${snapshot.id}" is already committed`);
+        throw new StagingFormatError(
+          'STAGING_SNAPSHOT_EXISTS',
+          `snapshot "${snapshot.id}" is already committed`,
+        );
       }
       let volume = await this.#volumeFor(0);
       await volume.flush();
