@@ -1,4 +1,5 @@
-import { Md5, Sha256 } from './portable.ts';
+import { md5 } from '@noble/hashes/legacy.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { nodeCrypto } from './runtime.ts';
 
 /** An incremental hash: `update` any number of times, then `digest` once. */
@@ -9,12 +10,18 @@ export interface Hasher {
 
 export type HashAlgorithm = 'sha256' | 'md5';
 
-/**
- * A new incremental hasher: `node:crypto` where the runtime has it, the portable implementations
- * (several times slower) elsewhere.
- */
+/** The portable hasher (@noble/hashes): several times slower than `node:crypto`, but runs anywhere. */
+export function portableHasher(algorithm: HashAlgorithm): Hasher {
+  const hash = algorithm === 'sha256' ? nobleSha256.create() : md5.create();
+  return {
+    update: (bytes) => void hash.update(bytes),
+    digest: () => hash.digest(),
+  };
+}
+
+/** A new incremental hasher: `node:crypto` where the runtime has it, the portable one elsewhere. */
 export function createHasher(algorithm: HashAlgorithm): Hasher {
-  if (nodeCrypto === undefined) return algorithm === 'sha256' ? new Sha256() : new Md5();
+  if (nodeCrypto === undefined) return portableHasher(algorithm);
   const hash = nodeCrypto.createHash(algorithm);
   return {
     update: (bytes) => void hash.update(bytes),
