@@ -14,11 +14,11 @@ import {
   VolumeReader,
   VolumeSet,
 } from '../src/index.ts';
-import type { VolumeFile } from '../src/staging/store/store.ts';
 import {
   blobDifference,
   expectedTransferRanges,
   locationOptions,
+  overrideVolumes,
   testBlob,
   testBlobId,
 } from './fixtures/staging-helpers.ts';
@@ -131,28 +131,46 @@ describe('StagingWriter and readers over an in-memory location', () => {
     expect(await errorOf(reader.transferHashes(9))).toMatchObject({ name: 'RangeError' });
   });
 
-  it('keeps hashes right while copies of the blobs recycle their memory (a 60 MiB volume)', async () => {
-    const store = new MemoryLocationStore();
-    const writer = await StagingWriter.create(store, locationOptions({ maxVolumeSize: 64 * MiB }));
-    let total = 0;
-    for (let n = 0; total < 58 * MiB; n++) {
-      // Small, slab-sized and larger-than-slab-share blobs, with a zero-filled one now and then.
-      const size = [700, 300_000, 1_100_000, 2_500_000, 40_000][n % 5]!;
-      const blob = testBlob(n, size);
-      if (n % 7 === 3) blob.bytes.fill(0, 0, Math.floor(size / 2));
-      await writer.put(blob);
-      // The caller reuses its buffer at once: stored copies must not change.
-      blob.bytes.fill(0xee);
-      total += size;
-    }
-    const sealed = await writer.sealVolume();
-    await writer.close();
-    const bytes = store.snapshot(sealed!.file)!;
-    const hashes = decodeTransferHashes(store.snapshot(sealed!.transferHashes!.file)!, 'x');
-    expect(hashes.ranges).toEqual(expectedTransferRanges(bytes));
-    const reader = await VolumeReader.open(new MemoryByteSource(bytes));
-    expect((await reader.verify()).ok).toBe(true);
-  }, 60_000);
+  it.each([
+    ['a fast store', false],
+    ['a slow store that reads the bytes only when the write ends', true],
+  ])(
+    'keeps hashes right while copies of the blobs recycle their memory (a 60 MiB volume, %s)',
+    async (_, slow) => {
+      const store = new MemoryLocationStore();
+      // Writes run while the next blobs are copied: memory a write still holds must not be reused.
+      if (slow)
+        overrideVolumes(store, (file) => ({
+          append: async (chunks) => {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            await file.append(chunks);
+          },
+        }));
+      const writer = await StagingWriter.create(
+        store,
+        locationOptions({ maxVolumeSize: 64 * MiB }),
+      );
+      let total = 0;
+      for (let n = 0; total < 58 * MiB; n++) {
+        // Small, slab-sized and larger-than-slab-share blobs, with a zero-filled one now and then.
+        const size = [700, 300_000, 1_100_000, 2_500_000, 40_000][n % 5]!;
+        const blob = testBlob(n, size);
+        if (n % 7 === 3) blob.bytes.fill(0, 0, Math.floor(size / 2));
+        await writer.put(blob);
+        // The caller reuses its buffer at once: stored copies must not change.
+        blob.bytes.fill(0xee);
+        total += size;
+      }
+      const sealed = await writer.sealVolume();
+      await writer.close();
+      const bytes = store.snapshot(sealed!.file)!;
+      const hashes = decodeTransferHashes(store.snapshot(sealed!.transferHashes!.file)!, 'x');
+      expect(hashes.ranges).toEqual(expectedTransferRanges(bytes));
+      const reader = await VolumeReader.open(new MemoryByteSource(bytes));
+      expect((await reader.verify()).ok).toBe(true);
+    },
+    60_000,
+  );
 
   it('runs overlapping calls in call order, reports verify progress and honours abort signals', async () => {
     const store = new MemoryLocationStore();
@@ -492,12 +510,7 @@ describe('crash recovery (simulated power loss)', () => {
   it('survives a full disk: the failed put rejects, the writer stops, reopening keeps what was flushed', async () => {
     const store = new MemoryLocationStore();
     let room = 1_000_000;
-    const open = store.openVolume.bind(store);
-    const create = store.createVolume.bind(store);
-    const limited = (file: VolumeFile): VolumeFile => ({
-      get size() {
-        return file.size;
-      },
+    overrideVolumes(store, (file) => ({
       append: async (chunks) => {
         const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
         if (bytes > room) {
@@ -508,16 +521,7 @@ describe('crash recovery (simulated power loss)', () => {
         room -= bytes;
         await file.append(chunks);
       },
-      sync: () => file.sync(),
-      truncate: (size) => file.truncate(size),
-      read: (offset, length) => file.read(offset, length),
-      close: () => file.close(),
-    });
-    store.createVolume = async (name) => limited(await create(name));
-    store.openVolume = async (name) => {
-      const file = await open(name);
-      return file === undefined ? undefined : limited(file);
-    };
+    }));
     const writer = await StagingWriter.create(store, locationOptions());
     for (let n = 0; n < 3; n++) await writer.put(testBlob(n, 200_000));
     await writer.flush();

@@ -11,8 +11,8 @@ interface Slab {
 /**
  * Private copies of stored bytes, in reusable slabs of shared memory: the write and the hashing
  * worker read the same copy (no per-message copy), and a slab is reused, not reallocated (fresh
- * shared memory costs page faults), once the hashes no longer reference any byte in it. Writes
- * complete before the next copy is made, so they never hold a slab.
+ * shared memory costs page faults), once nothing references any byte in it: the caller passes the
+ * offset before which both the hashes and the writes in flight are done with the bytes.
  */
 export class CopyArena {
   readonly #free: Slab[] = [];

@@ -57,7 +57,8 @@ export function sealedSize(recordsEnd: number, entryCount: number, catalogLength
  * 2 MiB block and MD5 per transfer range, in a worker thread where there is one), so sealing only
  * appends the closing sections. Stored bytes are copied into reusable shared memory that the write
  * and the hashes share, so callers may reuse their buffers at once; records are written in batches
- * of up to 1 MiB. Not safe for concurrent calls: the staging writer serialises them.
+ * of about 1 MiB, each while the next is gathered. Not safe for concurrent calls: the staging
+ * writer serialises them.
  */
 export class VolumeWriter {
   readonly identity: VolumeIdentity;
@@ -69,6 +70,13 @@ export class VolumeWriter {
   #end: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** The batch being written while the caller goes on appending: at most one at a time. */
+  #inFlight: Promise<void> | undefined;
+  /** The failure of a batch nobody awaited: the next call reports it as it was. */
+  #unreported: unknown;
+  /** File offsets just past the bytes handed to the file, and past those it finished writing. */
+  #handedEnd: number;
+  #writtenEnd: number;
   /** True when every record appended is covered by a durable sync mark. */
   #marked = true;
   #sealed = false;
@@ -85,6 +93,8 @@ export class VolumeWriter {
     this.identity = identity;
     this.#entries = entries;
     this.#end = file.size;
+    this.#handedEnd = file.size;
+    this.#writtenEnd = file.size;
   }
 
   /** Starts an empty volume in a new, empty file: writes and syncs the superblock. */
@@ -122,6 +132,8 @@ export class VolumeWriter {
       throw error;
     }
     writer.#end = file.size;
+    writer.#handedEnd = file.size;
+    writer.#writtenEnd = file.size;
     return writer;
   }
 
@@ -166,14 +178,13 @@ export class VolumeWriter {
       storedLength: blob.bytes.length,
       type: blob.type,
     };
-    this.#arena.recycle(this.#hashes.released);
+    // A slab is free once neither the hashes nor a write in flight reference it.
+    this.#arena.recycle(Math.min(this.#hashes.released, this.#writtenEnd));
     this.#queue(header);
     this.#queue(this.#arena.copy(blob.bytes, entry.offset + RECORD_HEADER_SIZE));
     this.#entries.push(entry);
     this.#marked = false;
-    if (this.#pendingBytes >= WRITE_BATCH) {
-      await this.#writePending();
-    }
+    if (this.#pendingBytes >= WRITE_BATCH) await this.#startBatch();
     return entry;
   }
 
@@ -256,6 +267,8 @@ export class VolumeWriter {
   }
 
   async close(): Promise<void> {
+    // A failed write is already recorded in #failure; closing only waits for it to end.
+    await this.#inFlight?.catch(() => {});
     this.#hashes.close();
     await this.#file.close();
   }
@@ -266,27 +279,55 @@ export class VolumeWriter {
     this.#end += bytes.length;
   }
 
-  async #writePending(): Promise<void> {
+  /**
+   * Starts writing the batched records once the previous batch is written, without waiting for
+   * this one: the caller prepares the next batch meanwhile. A failure surfaces at the next call.
+   */
+  async #startBatch(): Promise<void> {
+    await this.#drain();
     if (this.#pending.length === 0) return;
     const chunks = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    await this.#write(chunks);
+    const writing = this.#write(chunks);
+    this.#inFlight = writing;
+    writing.catch((error: unknown) => {
+      if (this.#inFlight === writing) this.#unreported = error;
+    });
+  }
+
+  /** Waits for the batch in flight, if any, and throws its failure. */
+  async #drain(): Promise<void> {
+    const writing = this.#inFlight;
+    this.#inFlight = undefined;
+    this.#unreported = undefined;
+    await writing;
+  }
+
+  /** Writes everything batched and waits until it is written. */
+  async #writePending(): Promise<void> {
+    await this.#startBatch();
+    await this.#drain();
   }
 
   /** Appends sealing sections that bypass the batch (and, as told, the hashers). */
   async #appendNow(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean }) {
+    await this.#writePending();
     for (const chunk of chunks) this.#end += chunk.length;
     await this.#write(chunks, feed);
   }
 
   /** Writes `chunks`, hashing them while the write is in flight. */
   async #write(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
+    let end = this.#handedEnd;
+    for (const chunk of chunks) end += chunk.length;
+    this.#handedEnd = end;
     const writing = this.#guard(() => this.#file.append(chunks));
     for (const chunk of chunks) {
       if (feed.transfer !== false) this.#hashes.push(chunk, { blocks: feed.blocks !== false });
     }
     await writing;
+    this.#writtenEnd = end;
     await this.#guard(() => this.#hashes.ready());
   }
 
@@ -307,6 +348,12 @@ export class VolumeWriter {
   }
 
   #checkWritable(): void {
+    if (this.#unreported !== undefined) {
+      const failure = this.#unreported;
+      this.#unreported = undefined;
+      this.#inFlight = undefined;
+      throw failure;
+    }
     if (this.#failure !== undefined) {
       throw new StagingFormatError(
         'STAGING_CLOSED',
