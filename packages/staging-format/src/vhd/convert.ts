@@ -131,21 +131,25 @@ async function* chunksOf(
   }
 }
 
-/** Writes in flight, observed: `add` waits for the oldest when {@link BUFFERS} are pending. */
-class WriteWindow {
-  readonly #pending: Array<Promise<void>> = [];
+/**
+ * The conversion's writes, one at a time: writes to one file serialise on its lock in the kernel,
+ * and concurrent ones only spin on it. Reads still run ahead meanwhile.
+ */
+class WriteQueue {
+  #last: Promise<void> = Promise.resolve();
 
-  /** Adds the write of `chunk`, whose buffer stays reserved until the write settles. */
-  async add(chunk: Chunk, write: Promise<void>): Promise<void> {
-    chunk.hold(write);
-    // Observed at once so that a failure is never unhandled; rethrown by the await below or drain().
-    write.catch(() => undefined);
-    this.#pending.push(write);
-    if (this.#pending.length >= BUFFERS) await this.#pending.shift();
+  /** Starts `write` once the previous one is done (throwing its failure); `chunk` is held until it is. */
+  async add(chunk: Chunk, write: () => Promise<void>): Promise<void> {
+    await this.#last;
+    const writing = write();
+    chunk.hold(writing);
+    // Observed at once so that a failure is never unhandled; rethrown by the next add() or drain().
+    writing.catch(() => undefined);
+    this.#last = writing;
   }
 
-  async drain(): Promise<void> {
-    while (this.#pending.length > 0) await this.#pending.shift();
+  drain(): Promise<void> {
+    return this.#last;
   }
 }
 
@@ -187,24 +191,26 @@ export async function convertDisk(
   if (type !== 'fixed' && type !== 'dynamic' && type !== 'raw')
     throw new TypeError(`"type" expected fixed, dynamic or raw, got ${String(type)}`);
   const virtualSize = targetSize(input, options);
-  const window = new WriteWindow();
+  const writes = new WriteQueue();
   if (type === 'dynamic') {
     const writer = new DynamicVhdWriter(sink, { ...options, virtualSize });
     let index = 0;
     for await (const chunk of chunksOf(input, writer.blockSize, virtualSize, options)) {
-      if (chunk.data !== undefined && !isZero(chunk.data))
-        await window.add(chunk, writer.writeBlock(index, chunk.data, options));
-      index++;
+      const { data } = chunk;
+      const block = index++;
+      if (data !== undefined && !isZero(data))
+        await writes.add(chunk, () => writer.writeBlock(block, data, options));
     }
-    await window.drain();
+    await writes.drain();
     return { type, ...(await writer.finish(options)) };
   }
   // Fixed and raw results are the disk's bytes at the same offsets; zeros are left unwritten.
   for await (const chunk of chunksOf(input, DEFAULT_BLOCK_SIZE, virtualSize, options)) {
-    if (chunk.data !== undefined && !isZero(chunk.data))
-      await window.add(chunk, sink.write(chunk.offset, chunk.data, options));
+    const { data } = chunk;
+    if (data !== undefined && !isZero(data))
+      await writes.add(chunk, () => sink.write(chunk.offset, data, options));
   }
-  await window.drain();
+  await writes.drain();
   if (type === 'fixed') return { type, ...(await sealFixedVhd(sink, virtualSize, options)) };
   await sink.truncate(virtualSize);
   return { type, virtualSize, fileSize: virtualSize };
