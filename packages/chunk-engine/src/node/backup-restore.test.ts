@@ -163,6 +163,22 @@ describe('backup and restore', () => {
     expect(new Uint8Array(await fs.readFile(join(target, 'many-chunks.bin')))).toEqual(content);
   });
 
+  it('restores a file that ends in zeros to its full length, as a hole', async () => {
+    const tail = join(work, 'tail');
+    await fs.mkdir(tail);
+    await fs.writeFile(join(tail, 'zero-tail.img'), 'head');
+    await fs.truncate(join(tail, 'zero-tail.img'), 2 * 1024 * 1024);
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const { rootId } = await backupDirectory(tail, { sink: store, codec, chunker, workers: 0 });
+    const target = join(work, 'tail-restored');
+    expect((await restoreSnapshot({ source: store, codec, rootId, target })).failed).toEqual([]);
+    const restored = await fs.readFile(join(target, 'zero-tail.img'));
+    expect(restored.length).toBe(2 * 1024 * 1024);
+    expect(restored.subarray(0, 4).toString()).toBe('head');
+    expect(restored.subarray(4).every((byte) => byte === 0)).toBe(true);
+  });
+
   it('stores only new blobs in an incremental run and does not read unchanged files', async () => {
     const codec = new BlobCodec();
     const store = new MemoryBlobStore();

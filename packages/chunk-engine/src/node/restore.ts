@@ -86,8 +86,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const pool =
     options.workers === 0 ? undefined : new SealPool(options.codec, { workers: options.workers });
   const running = new Set<Promise<void>>();
-  // Directories get their mode and mtime after their contents: a stack in walk order.
+  // Directories get their mode and mtime after their contents: a stack in walk order, and the
+  // closed ones, children first, finished when every file is written (waiting for each
+  // directory's files as it closes would leave the write slots idle at every directory's end).
   const openDirectories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
+  const closedDirectories: typeof openDirectories = [];
   /** Snapshot path of a hard link's first path → where its content was written already. */
   const laterLinks = new Map<string, string>();
   const fail = (path: string, error: unknown) => {
@@ -98,23 +101,26 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     failed.push({ path, code: code as ChunkEngineErrorCode, message: (error as Error).message });
     stats.failed++;
   };
-  /** Finishes the open directories that `path` is not inside of (all of them without a path). */
-  const closeDirectoriesNotAbove = async (path?: string) => {
+  /** Closes the open directories that `path` is not inside of (all of them without a path). */
+  const closeDirectoriesNotAbove = (path?: string) => {
     while (openDirectories.length > 0) {
       const top = openDirectories[openDirectories.length - 1]!;
       if (path !== undefined && (top.path === '' ? path !== '' : path.startsWith(`${top.path}/`)))
         break;
-      openDirectories.pop();
-      await Promise.all(running);
-      await applyMetadata(top.fsPath, top.entry).catch((error) => fail(top.path, error));
+      closedDirectories.push(openDirectories.pop()!);
     }
+  };
+  const finishDirectories = async () => {
+    await Promise.all(running);
+    for (const { path, fsPath, entry } of closedDirectories.splice(0))
+      await applyMetadata(fsPath, entry).catch((error) => fail(path, error));
   };
 
   await fs.mkdir(options.target, { recursive: true });
   try {
     for await (const { path, entry } of reader.list(options.rootId, options)) {
       options.abortSignal?.throwIfAborted();
-      await closeDirectoriesNotAbove(path);
+      closeDirectoriesNotAbove(path);
       const relative = splitPath(path).slice(base.length);
       const fsPath =
         path === base.join('/') && entry.type === 'dir'
@@ -134,7 +140,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         try {
           if (options.overwrite) await fs.rm(fsPath, { force: true });
           await fs.symlink(entry.target, fsPath);
-          const time = Number(BigInt(entry.mtimeNs)) / 1e9;
+          const time = mtimeSeconds(entry);
           await fs.lutimes(fsPath, time, time);
           stats.symlinks++;
         } catch (error) {
@@ -174,8 +180,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         .finally(() => running.delete(task));
       running.add(task);
     }
-    await closeDirectoriesNotAbove();
-    await Promise.all(running);
+    closeDirectoriesNotAbove();
+    await finishDirectories();
     progress.flush();
   } catch (error) {
     // Aborted, or the catalog itself is unreadable: let the files being written finish first.
@@ -210,11 +216,15 @@ async function restoreFile(
   let complete = false;
   try {
     let position = 0;
+    let written = 0;
     for await (const id of reader.chunkIds(entry, options)) {
       const data = await reader.readBlob(id, { ...options, opener: pool });
       if (position + data.length > entry.size) break;
       // All-zero chunks are left as holes: sparse files stay sparse.
-      if (!isAllZero(data)) await handle.write(data, 0, data.length, position);
+      if (!isAllZero(data)) {
+        await handle.write(data, 0, data.length, position);
+        written = position + data.length;
+      }
       position += data.length;
       stats.bytesWritten += data.length;
     }
@@ -224,19 +234,27 @@ async function restoreFile(
         `its chunks hold ${position} bytes, the catalog says ${entry.size}`,
       );
     }
-    await handle.truncate(entry.size);
+    // A trailing hole still needs the file's length.
+    if (written < entry.size) await handle.truncate(entry.size);
+    // Through the open handle: no path lookups.
+    await handle.chmod(entry.mode);
+    const time = mtimeSeconds(entry);
+    await handle.utimes(time, time);
     complete = true;
   } finally {
     await handle.close();
     if (!complete) await fs.rm(fsPath, { force: true });
   }
-  await applyMetadata(fsPath, entry);
 }
 
 async function applyMetadata(fsPath: string, entry: CatalogEntry): Promise<void> {
   await fs.chmod(fsPath, entry.mode);
-  const time = Number(BigInt(entry.mtimeNs)) / 1e9;
+  const time = mtimeSeconds(entry);
   await fs.utimes(fsPath, time, time);
+}
+
+function mtimeSeconds(entry: CatalogEntry): number {
+  return Number(BigInt(entry.mtimeNs)) / 1e9;
 }
 
 function isAllZero(data: Uint8Array): boolean {
