@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import nodeFs, { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -266,12 +266,12 @@ describe('backup and restore', () => {
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
       return realOpen(path, ...rest);
     });
-    const realLstat = fs.lstat;
-    vi.spyOn(fs, 'lstat').mockImplementation((async (path: string, options: object) => {
+    const realLstat = nodeFs.lstatSync;
+    vi.spyOn(nodeFs, 'lstatSync').mockImplementation(((path: string, options: object) => {
       if (String(path).endsWith('empty-file'))
         throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       return realLstat(path, options);
-    }) as typeof fs.lstat);
+    }) as typeof nodeFs.lstatSync);
     const result = await backupPlain();
     expect(result.skipped).toEqual([
       { path: 'a-fifo', code: 'FILE_UNSUPPORTED', message: expect.any(String) },

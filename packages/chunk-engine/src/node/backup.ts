@@ -1,5 +1,5 @@
 import type { BigIntStats, Dirent } from 'node:fs';
-import { constants, promises as fs } from 'node:fs';
+import nodeFs, { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobCodec } from '../blob/codec.ts';
 import type { BlobSink, BlobSource } from '../blob/sink.ts';
@@ -299,7 +299,10 @@ class BackupRun {
     const signal = this.#options.abortSignal;
     signal?.throwIfAborted();
     const dirents: Array<{ name: string; dirent: Dirent<Buffer> }> = [];
-    for (const dirent of await fs.readdir(fsPath, { withFileTypes: true, encoding: 'buffer' })) {
+    // Directory listings and lstat are synchronous: from the page cache one takes ~2.5 µs, an
+    // asynchronous one ~35 µs of CPU for its round trip through the thread pool, and an
+    // incremental run is mostly these calls.
+    for (const dirent of nodeFs.readdirSync(fsPath, { withFileTypes: true, encoding: 'buffer' })) {
       const name = utf8Name(dirent.name);
       const childPath = `${path === '' ? '' : `${path}/`}${name ?? dirent.name.toString()}`;
       if (name === undefined) {
@@ -390,7 +393,7 @@ class BackupRun {
     parent: DirectoryEntry | undefined,
   ): Promise<CatalogEntry | undefined> {
     try {
-      const stat = await fs.lstat(fsPath, { bigint: true });
+      const stat = nodeFs.lstatSync(fsPath, { bigint: true });
       if (!stat.isDirectory())
         return this.#skip(path, new Error('changed type while the backup ran'));
       return await this.directory(fsPath, path, stat, parent);
@@ -410,7 +413,7 @@ class BackupRun {
     // Set when this is the first path of a multiply linked inode: hands its refs to the others.
     let settleLink: (refs: Pick<FileEntry, 'chunks' | 'chunkLists'> | undefined) => void = () => {};
     try {
-      const stat = await fs.lstat(fsPath, { bigint: true });
+      const stat = nodeFs.lstatSync(fsPath, { bigint: true });
       const base = entryBase(name, stat);
       if (stat.isSymbolicLink()) {
         const target = await fs.readlink(fsPath);
@@ -432,11 +435,7 @@ class BackupRun {
       };
       const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
       const linked = linkKey ? this.#hardLinks.get(linkKey) : undefined;
-      const linkedRefs = await linked?.refs;
-      if (linked && linkedRefs) {
-        this.#counts.files++;
-        return { ...entry, hardLink: linked.path, ...linkedRefs };
-      }
+      // Claimed before any await, so that two paths of one inode never both count as the first.
       if (linkKey && !linked) {
         const refs = new Promise<Pick<FileEntry, 'chunks' | 'chunkLists'> | undefined>(
           (resolve) => {
@@ -444,6 +443,11 @@ class BackupRun {
           },
         );
         this.#hardLinks.set(linkKey, { path, refs });
+      }
+      const linkedRefs = await linked?.refs;
+      if (linked && linkedRefs) {
+        this.#counts.files++;
+        return { ...entry, hardLink: linked.path, ...linkedRefs };
       }
       const unchanged =
         !this.#options.rereadUnchanged &&
