@@ -112,6 +112,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   };
   const finishDirectories = async () => {
     await Promise.all(running);
+    // A file stopped by an abort is not a failed file: the whole restore rejects.
+    options.abortSignal?.throwIfAborted();
     for (const { path, fsPath, entry } of closedDirectories.splice(0))
       await applyMetadata(fsPath, entry).catch((error) => fail(path, error));
   };
@@ -176,7 +178,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
           stats.files++;
           progress.report();
         })
-        .catch((error) => fail(path, error))
+        .catch((error) => {
+          if (!options.abortSignal?.aborted) fail(path, error);
+        })
         .finally(() => running.delete(task));
       running.add(task);
     }
