@@ -22,6 +22,8 @@ export function formatDuration(seconds: number): string {
 
 /** Reports bytes done of a total; a no-op unless the output is a terminal. */
 export interface ProgressBar {
+  /** False when nothing is drawn: callers can then skip work done only for the bar. */
+  readonly active: boolean;
   update(progress: { bytesDone: number; bytesTotal: number | undefined }): void;
   /** Clears the bar's line. */
   finish(): void;
@@ -35,11 +37,12 @@ const redrawEveryMs = 100;
  * nothing at all when stdout is not a terminal or JSON was asked for.
  */
 export function progressBar(io: Io, label: string, enabled: boolean): ProgressBar {
-  if (!enabled || !io.isTTY) return { update: () => {}, finish: () => {} };
+  if (!enabled || !io.isTTY) return { active: false, update: () => {}, finish: () => {} };
   const started = performance.now();
   let lastDraw = 0;
   let drawn = false;
   return {
+    active: true,
     update({ bytesDone, bytesTotal }) {
       const now = performance.now();
       if (now - lastDraw < redrawEveryMs) return;

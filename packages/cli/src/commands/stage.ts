@@ -46,7 +46,8 @@ async function run(context: CommandContext): Promise<number> {
         maxVolumeSize === undefined
           ? undefined
           : parseSize(maxVolumeSize, 'max-volume-size', 'stage'),
-      onProgress: (progress) => bar.update(progress),
+      // Without a bar, no listener: the run then skips sizing the source for it.
+      onProgress: bar.active ? (progress) => bar.update(progress) : undefined,
       abortSignal: context.signal,
     });
   } finally {
