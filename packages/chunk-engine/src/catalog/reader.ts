@@ -44,9 +44,19 @@ export class CatalogReader {
     idHex: string,
     options: ReadOptions & { opener?: BlobOpener } = {},
   ): Promise<Uint8Array> {
+    return (options.opener ?? this.#codec).open(await this.fetchBlob(idHex, options));
+  }
+
+  /**
+   * Fetches one stored blob without opening it, carrying the id asked for (opening verifies
+   * against that id, not the one the source claims).
+   *
+   * @throws {@link ChunkEngineError} `BLOB_NOT_FOUND` when the source has no such blob.
+   */
+  async fetchBlob(idHex: string, options: ReadOptions = {}): Promise<SinkBlob> {
     const id = fromHex(idHex, 32);
     if (id === undefined) throw new ChunkEngineError('CATALOG_CORRUPT', `bad blob id "${idHex}"`);
-    let blob: Awaited<ReturnType<BlobSource['get']>>;
+    let blob: SinkBlob;
     try {
       blob = await this.#source.get(id, options);
     } catch (error) {
@@ -62,8 +72,7 @@ export class CatalogReader {
         cause: error,
       });
     }
-    // Verify against the id asked for, not the one the source claims.
-    return (options.opener ?? this.#codec).open({ ...blob, id });
+    return { ...blob, id };
   }
 
   async #readTree<K extends TreeBlob['kind']>(idHex: string, kind: K, options: ReadOptions) {

@@ -1,10 +1,11 @@
 // Worker thread of SealPool: seals blobs (compression, encryption) off the main thread, opens
-// them for restores, and reads, chunks and hashes whole small files (synchronous reads are cheap
+// them for restores (writing one-chunk files itself), and reads, chunks and hashes whole small files (synchronous reads are cheap
 // here, off the event loop); the main thread then asks to seal only the chunks not yet stored.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
+import { writeWholeFileSync } from './file-writing.ts';
 import type { SealRequest, SealResponse, SealWorkerData } from './pool.ts';
 
 const { codec: codecOptions, chunker } = workerData as SealWorkerData;
@@ -39,6 +40,10 @@ async function handle(request: SealRequest): Promise<SealResponse> {
   }
   if (request.kind === 'open') {
     return { job: request.job, plaintext: await codec.open(request.blob) };
+  }
+  if (request.kind === 'restore') {
+    writeWholeFileSync(request.path, await codec.open(request.blob), request.meta);
+    return { job: request.job };
   }
   const data = readSmallFile(request.path, request.maxSize);
   if (data === undefined) return { job: request.job, file: 'too-large' };
