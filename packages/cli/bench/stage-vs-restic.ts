@@ -4,7 +4,10 @@
 // restic (repository version 2, default compression) and GNU time.
 //
 // Run: node packages/cli/bench/stage-vs-restic.ts [DIR=/usr/lib] [--limit SIZE] [--seed N]
-//        [--scratch DIR] [--keep]
+//        [--scratch DIR] [--keep] [--restic-first]
+// Each step runs offline-seed, then restic; --restic-first swaps them, to see what the order costs
+// (a restore creates tens of thousands of files, and the file system's state after the first
+// tool's files can slow the second).
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -20,6 +23,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     scratch: { type: 'string' },
     keep: { type: 'boolean' },
+    'restic-first': { type: 'boolean' },
   },
 });
 const sourceTree = positionals[0] ?? '/usr/lib';
@@ -216,6 +220,7 @@ try {
       { tool: 'offline-seed', command: [node, bin, ...ours], store: stores?.[0] },
       { tool: 'restic', command: ['restic', ...theirs], store: stores?.[1] },
     ];
+    if (values['restic-first']) runs.reverse();
     for (const { tool, command, store } of runs) {
       warmCache(paths.source);
       const before = store === undefined ? 0 : storedBytes(store);
