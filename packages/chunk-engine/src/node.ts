@@ -5,6 +5,7 @@ export {
   backupDirectory,
   type SkippedPath,
 } from './node/backup.ts';
+export type { RestoredFileMeta } from './node/file-writing.ts';
 export { type ChunkedFile, SealPool, type SealPoolOptions } from './node/pool.ts';
 export {
   type FailedPath,
