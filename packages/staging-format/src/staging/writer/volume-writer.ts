@@ -180,7 +180,9 @@ export class VolumeWriter {
     };
     // A slab is free once neither the hashes nor a write in flight reference it.
     this.#arena.recycle(Math.min(this.#hashes.released, this.#writtenEnd));
-    this.#queue(header);
+    // Header and payload copied side by side: consecutive records then form one run of memory,
+    // written and hashed as one piece (a message per piece to each hashing worker).
+    this.#queue(this.#arena.copy(header, entry.offset));
     this.#queue(this.#arena.copy(blob.bytes, entry.offset + RECORD_HEADER_SIZE));
     this.#entries.push(entry);
     this.#marked = false;
@@ -318,7 +320,8 @@ export class VolumeWriter {
   }
 
   /** Writes `chunks`, hashing them while the write is in flight. */
-  async #write(chunks: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
+  async #write(pieces: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
+    const chunks = joinAdjacent(pieces);
     let end = this.#handedEnd;
     for (const chunk of chunks) end += chunk.length;
     this.#handedEnd = end;
@@ -367,4 +370,22 @@ export class VolumeWriter {
       });
     }
   }
+}
+
+/** `pieces` with views that continue one another in the same buffer merged into one view. */
+function joinAdjacent(pieces: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const piece of pieces) {
+    const last = out.at(-1);
+    if (last?.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      out[out.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + piece.length,
+      );
+    } else {
+      out.push(piece);
+    }
+  }
+  return out;
 }
