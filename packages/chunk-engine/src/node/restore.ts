@@ -87,11 +87,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const pool =
     options.workers === 0 ? undefined : new SealPool(options.codec, { workers: options.workers });
   const running = new Set<Promise<void>>();
-  // Directories get their mode and mtime after their contents: a stack in walk order, and the
-  // closed ones, children first, finished when every file is written (waiting for each
-  // directory's files as it closes would leave the write slots idle at every directory's end).
-  const openDirectories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
-  const closedDirectories: typeof openDirectories = [];
+  // Directories get their mode and mtime once every file is written, in reverse walk order so that
+  // children come before their parents (finishing each as it closes would leave the write slots
+  // idle at every directory's end).
+  const directories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
   /** Snapshot path of a hard link's first path → where its content was written already. */
   const laterLinks = new Map<string, string>();
   const fail = (path: string, error: unknown) => {
@@ -102,20 +101,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     failed.push({ path, code: code as ChunkEngineErrorCode, message: (error as Error).message });
     stats.failed++;
   };
-  /** Closes the open directories that `path` is not inside of (all of them without a path). */
-  const closeDirectoriesNotAbove = (path?: string) => {
-    while (openDirectories.length > 0) {
-      const top = openDirectories[openDirectories.length - 1]!;
-      if (path !== undefined && (top.path === '' ? path !== '' : path.startsWith(`${top.path}/`)))
-        break;
-      closedDirectories.push(openDirectories.pop()!);
-    }
-  };
   const finishDirectories = async () => {
     await Promise.all(running);
     // A file stopped by an abort is not a failed file: the whole restore rejects.
     options.abortSignal?.throwIfAborted();
-    for (const { path, fsPath, entry } of closedDirectories.splice(0))
+    for (const { path, fsPath, entry } of directories.reverse())
       await applyMetadata(fsPath, entry).catch((error) => fail(path, error));
   };
 
@@ -123,7 +113,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   try {
     for await (const { path, entry } of reader.list(options.rootId, options)) {
       options.abortSignal?.throwIfAborted();
-      closeDirectoriesNotAbove(path);
       const relative = splitPath(path).slice(base.length);
       const fsPath =
         path === base.join('/') && entry.type === 'dir'
@@ -133,7 +122,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         try {
           await fs.mkdir(fsPath, { recursive: true });
           stats.directories++;
-          openDirectories.push({ path, fsPath, entry });
+          directories.push({ path, fsPath, entry });
         } catch (error) {
           fail(path, error);
         }
@@ -185,7 +174,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         .finally(() => running.delete(task));
       running.add(task);
     }
-    closeDirectoriesNotAbove();
     await finishDirectories();
     progress.flush();
   } catch (error) {
