@@ -1,6 +1,7 @@
 // Worker thread of SealPool: seals blobs (compression, encryption) off the main thread, opens
-// them for restores (writing one-chunk files itself), and reads, chunks and hashes whole small files (synchronous reads are cheap
-// here, off the event loop); the main thread then asks to seal only the chunks not yet stored.
+// them for restores (writing one-chunk files itself), and reads, chunks and hashes whole small
+// files (synchronous reads are cheap here, off the event loop); the main thread then asks to seal
+// only the chunks not yet stored.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
