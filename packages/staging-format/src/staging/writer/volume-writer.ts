@@ -74,8 +74,7 @@ export class VolumeWriter {
   #inFlight: Promise<void> | undefined;
   /** The failure of a batch nobody awaited: the next call reports it as it was. */
   #unreported: unknown;
-  /** File offsets just past the bytes handed to the file, and past those it finished writing. */
-  #handedEnd: number;
+  /** File offset just past the bytes the file has finished writing. */
   #writtenEnd: number;
   /** True when every record appended is covered by a durable sync mark. */
   #marked = true;
@@ -93,7 +92,6 @@ export class VolumeWriter {
     this.identity = identity;
     this.#entries = entries;
     this.#end = file.size;
-    this.#handedEnd = file.size;
     this.#writtenEnd = file.size;
   }
 
@@ -132,7 +130,6 @@ export class VolumeWriter {
       throw error;
     }
     writer.#end = file.size;
-    writer.#handedEnd = file.size;
     writer.#writtenEnd = file.size;
     return writer;
   }
@@ -322,9 +319,8 @@ export class VolumeWriter {
   /** Writes `chunks`, hashing them while the write is in flight. */
   async #write(pieces: Uint8Array[], feed: { blocks?: boolean; transfer?: boolean } = {}) {
     const chunks = joinAdjacent(pieces);
-    let end = this.#handedEnd;
-    for (const chunk of chunks) end += chunk.length;
-    this.#handedEnd = end;
+    // Whatever is handed to the file ends where the queued bytes still batched begin.
+    const end = this.#end - this.#pendingBytes;
     const writing = this.#guard(() => this.#file.append(chunks));
     for (const chunk of chunks) {
       if (feed.transfer !== false) this.#hashes.push(chunk, { blocks: feed.blocks !== false });
