@@ -1,12 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readPassphrase } from './passphrase.ts';
 import { memoryIo } from './test-io.ts';
 
 describe('readPassphrase', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'passphrase-'));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
   const file = async (name: string, text: string) => {
     await writeFile(join(dir, name), text);
     return join(dir, name);

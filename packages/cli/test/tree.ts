@@ -3,14 +3,27 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect, onTestFinished } from 'vitest';
 
 export const passphrase = 'a test passphrase of enough length';
 /** A cheap KDF for tests that create many locations (never for real data). */
 export const testScrypt = { N: 1024, r: 8, p: 1 };
 
+/** A fresh directory under the OS temp folder, removed when the calling test ends. */
 export function scratchDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(join(tmpdir(), `offline-seed-${prefix}-`));
+  return makeScratchDir(prefix, onTestFinished);
+}
+
+/** A fresh directory shared by the tests of a `describe` block, removed after the last of them. */
+export function suiteScratchDir(prefix: string): Promise<string> {
+  return makeScratchDir(prefix, afterAll);
+}
+
+function makeScratchDir(prefix: string, onEnd: (cleanup: () => Promise<void>) => void) {
+  const dir = fs.mkdtemp(join(tmpdir(), `offline-seed-${prefix}-`));
+  // Registered at once, while the test or suite that asked is still the one being collected.
+  onEnd(async () => fs.rm(await dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Files of several sizes (empty, small, multi-chunk, sparse), modes, a symlink, empty dirs. */

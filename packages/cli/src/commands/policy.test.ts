@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { memoryIo } from '../test-io.ts';
 
@@ -40,6 +40,7 @@ async function run(...argv: string[]) {
   return { code, out: io.out, err: io.err };
 }
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'policy-cli-'));
   writeFileSync(join(dir, 'mars.json'), JSON.stringify(marsPolicy(7)));

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectSameTree, makeTree, passphrase, scratchDir } from '../../test/tree.ts';
+import { expectSameTree, makeTree, passphrase, suiteScratchDir } from '../../test/tree.ts';
 import { runCli } from '../cli.ts';
 import { memoryIo } from '../test-io.ts';
 
 const env = { OFFLINE_SEED_PASSPHRASE: passphrase };
 
 describe('offline-seed restore and snapshots', async () => {
-  const dir = await scratchDir('cli-restore');
+  const dir = await suiteScratchDir('cli-restore');
   const source = join(dir, 'source');
   const staging = join(dir, 'staging');
   await makeTree(source);
