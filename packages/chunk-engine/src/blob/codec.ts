@@ -137,16 +137,13 @@ export class BlobCodec {
     if (!this.#keys)
       return { id, type, rawLength: plaintext.length, bytes: concat(header, payload) };
     const nonce = this.#nextNonce();
-    const sealed = await aesGcmSeal(
+    const bytes = await aesGcmSeal(
       this.#keys.encryption,
       nonce,
       payload,
       additionalData(header, type, plaintext.length, id),
+      concat(header, nonce),
     );
-    const bytes = new Uint8Array(blobHeaderLength + nonceLength + sealed.length);
-    bytes.set(header, 0);
-    bytes.set(nonce, blobHeaderLength);
-    bytes.set(sealed, blobHeaderLength + nonceLength);
     return { id, type, rawLength: plaintext.length, bytes };
   }
 

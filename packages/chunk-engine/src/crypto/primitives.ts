@@ -44,26 +44,33 @@ export function randomBytes(length: number): Uint8Array {
 /** AES-GCM tag length in bytes. */
 export const gcmTagLength = 16;
 
-/** AES-256-GCM: returns ciphertext followed by the 16-byte tag. */
+/**
+ * AES-256-GCM: returns `prefix` (bytes stored in front, such as a header and the nonce), then the
+ * ciphertext, then the 16-byte tag, in one buffer: a blob is built without copying it again.
+ */
 export async function aesGcmSeal(
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   aad: Uint8Array,
+  prefix: Uint8Array = new Uint8Array(0),
 ): Promise<Uint8Array> {
+  let pieces: Uint8Array[];
   if (nodeCrypto) {
     const cipher = nodeCrypto
       .createCipheriv('aes-256-gcm', nodeKey(nodeCrypto, key), nonce)
       .setAAD(aad);
-    const head = cipher.update(plaintext);
-    const tail = cipher.final();
-    const out = new Uint8Array(head.length + tail.length + gcmTagLength);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    out.set(cipher.getAuthTag(), head.length + tail.length);
-    return out;
+    pieces = [prefix, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()];
+  } else {
+    pieces = [prefix, await webCryptoGcm('encrypt', key, nonce, plaintext, aad)];
   }
-  return webCryptoGcm('encrypt', key, nonce, plaintext, aad);
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 /** Opens what {@link aesGcmSeal} produced; resolves to `undefined` when authentication fails. */
