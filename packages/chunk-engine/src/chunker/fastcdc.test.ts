@@ -286,6 +286,23 @@ describe('FastCdc properties', () => {
     );
   });
 
+  it('cuts the same chunks from shared buffers, for workers to read in place', () => {
+    const options = { minSize: 4096, avgSize: 16384, maxSize: 65535 };
+    const shared = new StreamingChunker(options, { shared: true });
+    const chunks = [];
+    for (let at = 0; at < sekien.length; at += 3000) {
+      const piece = shared.reserve(3000);
+      const bytes = sekien.subarray(at, at + 3000);
+      piece.set(bytes);
+      chunks.push(...shared.commit(bytes.length, at + 3000 >= sekien.length));
+    }
+    expect(chunks.map((c) => c.data.buffer instanceof SharedArrayBuffer)).not.toContain(false);
+    const digest = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+    expect(chunks.map((c) => [c.offset, c.length, digest(c.data)])).toEqual(
+      [...new FastCdc(options).chunks(sekien)].map((c) => [c.offset, c.length, digest(c.data)]),
+    );
+  });
+
   it('refuses to commit more than was reserved', () => {
     const chunker = new StreamingChunker({ minSize: 64, avgSize: 256, maxSize: 1024 });
     chunker.reserve(10);

@@ -27,8 +27,15 @@ export class StreamingChunker {
   /** Bytes handed out by `reserve` and not yet committed. */
   #reserved = 0;
 
-  constructor(options: ChunkerOptions | FastCdc = {}) {
+  readonly #shared: boolean;
+
+  /**
+   * @param buffers.shared - keep pending bytes in `SharedArrayBuffer`s: chunks cut from them can be
+   *   posted to worker threads without a copy (the chunker never writes to an emitted chunk).
+   */
+  constructor(options: ChunkerOptions | FastCdc = {}, buffers: { shared?: boolean } = {}) {
     this.cdc = options instanceof FastCdc ? options : new FastCdc(options);
+    this.#shared = buffers.shared ?? false;
   }
 
   /** Bytes pushed but not yet emitted as chunks. */
@@ -128,7 +135,10 @@ export class StreamingChunker {
     // small file read whole) get just what they need: zeroing is not free.
     const pending = this.#buffer.subarray(this.#start, this.#end);
     const room = length < this.cdc.params.maxSize ? length : 2 * length;
-    const fresh = new Uint8Array(pending.length + room);
+    const size = pending.length + room;
+    const fresh: Uint8Array = this.#shared
+      ? new Uint8Array(new SharedArrayBuffer(size))
+      : new Uint8Array(size);
     fresh.set(pending);
     this.#buffer = fresh;
     this.#start = 0;

@@ -535,7 +535,8 @@ class BackupRun {
     const refs = new ChunkRefs(this.writeTree);
     const writes: Array<Promise<{ id: Uint8Array }>> = [];
     const settleOldest = async () => refs.push(toHex((await writes.shift()!).id));
-    const chunker = new StreamingChunker(this.#cdc);
+    // Shared buffers: the pool's workers read the chunks in place.
+    const chunker = new StreamingChunker(this.#cdc, { shared: this.#pool !== undefined });
     let open = true;
     try {
       let size = 0;

@@ -34,6 +34,13 @@ describe('SealPool', () => {
       const whole = new Uint8Array(1000).fill(3);
       await pool.seal('tree', whole);
       expect(whole.byteLength).toBe(1000);
+      // Views of shared memory are read in place by the worker, and stay the caller's.
+      const shared = new Uint8Array(new SharedArrayBuffer(buffer.length));
+      shared.set(buffer);
+      const sharedView = shared.subarray(5, 60_005);
+      const fromShared = await pool.seal('data', sharedView);
+      expect(await codec.open(fromShared)).toEqual(buffer.subarray(5, 60_005));
+      expect(sharedView).toEqual(buffer.subarray(5, 60_005));
     } finally {
       await pool.close();
     }
@@ -54,6 +61,7 @@ describe('SealPool', () => {
         id: codec.blobId(c.data),
       }));
       expect(file?.data).toEqual(content);
+      expect(file?.data.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(file?.chunks).toEqual(expected);
       await expect(pool.chunkFile(join(dir, 'f'), 49_999)).resolves.toBeUndefined();
       await expect(pool.chunkFile(join(dir, 'missing'), 10)).rejects.toMatchObject({

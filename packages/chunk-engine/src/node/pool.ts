@@ -32,7 +32,7 @@ export interface SealResponse {
 
 /** A small file read, chunked and hashed by a worker, not sealed: most chunks may be known. */
 export interface ChunkedFile {
-  /** The file's content (its length is the bytes read). */
+  /** The file's content (its length is the bytes read), in a `SharedArrayBuffer`. */
   data: Uint8Array;
   /** Its chunks in order: where they lie in `data`, and their blob ids. */
   chunks: Array<{ offset: number; length: number; id: Uint8Array }>;
@@ -104,10 +104,13 @@ export class SealPool implements Sealer, BlobOpener {
     plaintext: Uint8Array,
     id = this.blobId(plaintext),
   ): Promise<SinkBlob> {
-    // Cloning a view would copy its whole underlying buffer: copy just the view once and move
-    // that copy. A whole buffer is cloned (one copy too) and stays usable by the caller.
+    // A view of a SharedArrayBuffer reaches the worker as is: no copy. Cloning a view of any
+    // other buffer would copy all of that buffer: copy just the view once and move that copy. A
+    // whole buffer is cloned (one copy too) and stays usable by the caller.
+    const shared = plaintext.buffer instanceof SharedArrayBuffer;
     const whole =
-      plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
+      shared ||
+      (plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength);
     const owned = whole ? plaintext : plaintext.slice();
     const response = await this.#run(
       (job) => ({ job, kind: 'blob', type, plaintext: owned, id }),

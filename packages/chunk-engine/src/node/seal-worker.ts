@@ -20,8 +20,9 @@ function readSmallFile(path: string, maxSize: number): Uint8Array | undefined {
   try {
     const size = fstatSync(fd).size;
     if (size > maxSize) return undefined;
-    // One byte more than the size, to notice a file that grew since it was listed.
-    const buffer = new Uint8Array(size + 1);
+    // One byte more than the size, to notice a file that grew since it was listed. Shared, so
+    // that its new chunks come back to a worker to be sealed without a copy.
+    const buffer = new Uint8Array(new SharedArrayBuffer(size + 1));
     let filled = 0;
     for (let n = 1; n > 0 && filled < buffer.length; filled += n) {
       n = readSync(fd, buffer, filled, buffer.length - filled, filled);
@@ -65,12 +66,11 @@ port.on('message', async (request: SealRequest) => {
     const { blobId } = error as { blobId?: string };
     response = { job: request.job, error: { name, message, code, blobId } };
   }
-  // Move whole buffers; a view may share its buffer (Node's pool), so it is copied instead. The
-  // file's buffer is this worker's own (one byte longer than the file): always moved.
+  // Move whole buffers; a view may share its buffer (Node's pool), so it is copied instead. A
+  // file's content is shared, not moved.
   const transfer = [response.blob?.bytes, response.plaintext]
     .filter((bytes) => bytes !== undefined)
     .filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
     .map((bytes) => bytes.buffer as ArrayBuffer);
-  if (typeof response.file === 'object') transfer.push(response.file.data.buffer as ArrayBuffer);
   port.postMessage(response, transfer);
 });
