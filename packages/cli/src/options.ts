@@ -66,3 +66,21 @@ export function parseSize(text: string, option: string, command: string): number
     );
   return bytes;
 }
+
+/**
+ * The value of an integer option within `[min, max]`, or undefined when it was not given. Throws a
+ * usage error naming `--option` otherwise.
+ */
+export function integerOption(
+  values: OptionValues,
+  name: string,
+  command: string,
+  [min, max]: readonly [number, number],
+): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = /^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw usage(command, `--${name} expected an integer from ${min} to ${max}, got "${text}"`);
+  return value;
+}

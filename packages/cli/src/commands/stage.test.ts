@@ -64,6 +64,25 @@ describe('offline-seed stage', () => {
     expect(io.out + io.err).not.toContain(passphrase);
   });
 
+  it('takes the compression level, seal threads and files read at once', async () => {
+    const dir = await scratchDir('cli-stage-tuning');
+    const source = join(dir, 'source');
+    await makeTree(source);
+    const staging = join(dir, 'staging');
+    const tuned = ['--workers', '0', '--concurrency', '2', '--compression-level', '1'];
+    const io = memoryIo(env);
+    expect(await runCli(['stage', source, '--staging', staging, ...tuned], { io })).toBe(0);
+    const descriptor = JSON.parse(await fs.readFile(join(staging, 'staging.json'), 'utf8'));
+    expect(descriptor.chunker).toMatchObject({ compression: 'zstd', compressionLevel: 1 });
+    // The level is the location's: a later run that asks for another is told so.
+    const later = memoryIo(env);
+    const args = ['stage', source, '--staging', staging, '--compression-level', '9'];
+    expect(await runCli(args, { io: later })).toBe(0);
+    expect(later.err).toContain('--compression-level applies when a location is created');
+    const after = JSON.parse(await fs.readFile(join(staging, 'staging.json'), 'utf8'));
+    expect(after.chunker.compressionLevel).toBe(1);
+  });
+
   it('rejects bad command lines and a missing passphrase with exit 2', async () => {
     const dir = await scratchDir('cli-stage-usage');
     const cases: Array<[string[], string]> = [
@@ -72,6 +91,10 @@ describe('offline-seed stage', () => {
       [['stage', dir, dir, '--staging', dir], 'expected SOURCE'],
       [['stage', dir, '--staging', join(dir, 's'), '--max-volume-size', 'huge'], 'max-volume-size'],
       [['stage', dir, '--staging', join(dir, 's'), '--passphrase', 'x'], 'Unknown option'],
+      [['stage', dir, '--staging', dir, '--workers=-1'], '--workers expected an integer from 0'],
+      [['stage', dir, '--staging', dir, '--concurrency', '0'], '--concurrency expected'],
+      [['stage', dir, '--staging', dir, '--compression-level', '3.5'], '--compression-level'],
+      [['stage', dir, '--staging', dir, '--compression-level', '20'], 'from 1 to 19'],
     ];
     for (const [argv, message] of cases) {
       const io = memoryIo();

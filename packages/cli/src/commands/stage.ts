@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.ts';
 import { printResult } from '../io.ts';
-import { expectPositionals, parseSize, requiredOption, stringOption } from '../options.ts';
+import {
+  expectPositionals,
+  integerOption,
+  parseSize,
+  requiredOption,
+  stringOption,
+} from '../options.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { type StageResult, stageDirectory } from '../seed/index.ts';
 import { passphraseFileOption, passphraseOf, stagingOption } from './staging-options.ts';
@@ -34,6 +40,11 @@ async function run(context: CommandContext): Promise<number> {
   expectPositionals(context, ['SOURCE'], 'stage');
   const staging = requiredOption(context.values, 'staging', 'stage');
   const maxVolumeSize = stringOption(context.values, 'max-volume-size');
+  const integer = (name: string, range: readonly [number, number]) =>
+    integerOption(context.values, name, 'stage', range);
+  const compressionLevel = integer('compression-level', [1, 19]);
+  const workers = integer('workers', [0, 256]);
+  const concurrency = integer('concurrency', [1, 256]);
   const bar = progressBar(context.io, 'stage', !context.json);
   let result: StageResult;
   try {
@@ -46,6 +57,9 @@ async function run(context: CommandContext): Promise<number> {
         maxVolumeSize === undefined
           ? undefined
           : parseSize(maxVolumeSize, 'max-volume-size', 'stage'),
+      compressionLevel,
+      workers,
+      concurrency,
       // Without a bar, no listener: the run then skips sizing the source for it.
       onProgress: bar.active ? (progress) => bar.update(progress) : undefined,
       abortSignal: context.signal,
@@ -70,6 +84,10 @@ async function run(context: CommandContext): Promise<number> {
     stagingId: result.stagingId,
     skipped: result.skipped,
   };
+  if (compressionLevel !== undefined && !result.created)
+    context.io.stderr(
+      `note: --compression-level applies when a location is created; ${staging} keeps its own\n`,
+    );
   if (result.brokenLock !== undefined)
     context.io.stderr(
       `note: broke the stale lock of process ${result.brokenLock.pid} (an interrupted run)\n`,
@@ -120,6 +138,21 @@ export const stageCommand: Command = {
       type: 'string',
       valueName: 'SIZE',
       description: 'Largest volume file, when creating the location (default 1 TiB)',
+    },
+    'compression-level': {
+      type: 'string',
+      valueName: 'N',
+      description: 'zstd level 1–19, when creating the location (default 3; 1 is faster, larger)',
+    },
+    workers: {
+      type: 'string',
+      valueName: 'N',
+      description: 'Threads that compress and encrypt (default: one per core; 0: none)',
+    },
+    concurrency: {
+      type: 'string',
+      valueName: 'N',
+      description: 'Files read at the same time (default 8)',
     },
   },
   details: [

@@ -73,7 +73,7 @@ export interface StageOptions {
   checkpointBytes?: number;
   /** Seal threads (0: this thread); default available cores. */
   workers?: number;
-  /** Files read at the same time; default 4. */
+  /** Files read at the same time; default 8. */
   concurrency?: number;
   /**
    * Break the location's lock when the process that held it has died (a killed earlier run).
