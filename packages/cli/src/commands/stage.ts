@@ -142,7 +142,7 @@ export const stageCommand: Command = {
     'compression-level': {
       type: 'string',
       valueName: 'N',
-      description: 'zstd level 1–19, when creating the location (default 3; 1 is faster, larger)',
+      description: 'zstd level 1–19, when creating the location (default 3; 1: faster, larger)',
     },
     workers: {
       type: 'string',
