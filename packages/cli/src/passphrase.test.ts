@@ -1,13 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { suiteScratchDir } from '../test/tree.ts';
 import { readPassphrase } from './passphrase.ts';
 import { memoryIo } from './test-io.ts';
 
 describe('readPassphrase', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'passphrase-'));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const dir = await suiteScratchDir('passphrase');
   const file = async (name: string, text: string) => {
     await writeFile(join(dir, name), text);
     return join(dir, name);

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../../test/tree.ts';
 import { runCli } from '../cli.ts';
 import { memoryIo } from '../test-io.ts';
 
@@ -59,8 +59,7 @@ describe('offline-seed chunk', () => {
   });
 
   it('counts repeated chunks once in the unique totals', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chunk-cli-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = await scratchDir('chunk-cli');
     const file = join(dir, 'zeros');
     writeFileSync(file, new Uint8Array(10240));
     const io = memoryIo();
