@@ -9,7 +9,7 @@ import {
 } from '@offline-seed/chunk-engine';
 import type { Command, CommandContext, OptionValues } from '../command.ts';
 import { printResult } from '../io.ts';
-import { expectPositionals, parseSize, stringOption, usage } from '../options.ts';
+import { expectPositionals, integerOption, parseSize, stringOption, usage } from '../options.ts';
 
 /** One cut as `chunk --json` prints it. */
 interface CutRow {
@@ -43,12 +43,8 @@ function chunkerFrom(values: OptionValues): FastCdc {
     const text = stringOption(values, flag);
     if (text !== undefined) options[key] = parseSize(text, flag, 'chunk');
   }
-  const level = stringOption(values, 'level');
-  if (level !== undefined) {
-    if (!/^[0-3]$/.test(level))
-      throw usage('chunk', `--level expects 0, 1, 2 or 3, got "${level}"`);
-    options.level = Number(level);
-  }
+  const level = integerOption(values, 'level', 'chunk', [0, 3]);
+  if (level !== undefined) options.level = level;
   const seed = stringOption(values, 'seed');
   if (seed !== undefined) {
     if (!/^(?:\d+|0x[0-9a-f]+)$/i.test(seed))
