@@ -21,14 +21,18 @@ function pattern(length: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff);
 }
 
+// File sources read up to `syncReadLimit` bytes synchronously, larger ranges asynchronously:
+// both paths must behave the same.
+const fileKinds = { 'sync file': 128 * 1024, 'async file': 0 } as const;
+
 async function makeSource(kind: string, bytes: Uint8Array, name: string): Promise<ByteSource> {
   if (kind === 'memory') return new MemoryByteSource(bytes);
   const path = join(dir, name);
   await writeFile(path, bytes);
-  return FileByteSource.open(path);
+  return FileByteSource.open(path, { syncReadLimit: fileKinds[kind as keyof typeof fileKinds] });
 }
 
-describe.each(['memory', 'file'])('%s source', (kind) => {
+describe.each(['memory', ...Object.keys(fileKinds)])('%s source', (kind) => {
   const bytes = pattern(10_000);
   let source: ByteSource;
   beforeAll(async () => {
@@ -84,15 +88,36 @@ describe.each(['memory', 'file'])('%s source', (kind) => {
 });
 
 describe('FileByteSource', () => {
-  it('reports a file truncated after opening as a short read at the offset where data ended', async () => {
-    const path = join(dir, 'shrinks.bin');
-    await writeFile(path, pattern(8192));
-    const source = await FileByteSource.open(path);
-    await truncate(path, 5000);
-    const error = await source.read(4096, 4096).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StagingFormatError);
-    expect(error).toMatchObject({ code: 'SOURCE_SHORT_READ', offset: 5000, path });
+  it.each(Object.entries(fileKinds))(
+    'reports a file truncated after opening as a short read at the offset where data ended (%s)',
+    async (_kind, syncReadLimit) => {
+      const path = join(dir, `shrinks-${syncReadLimit}.bin`);
+      await writeFile(path, pattern(8192));
+      const source = await FileByteSource.open(path, { syncReadLimit });
+      await truncate(path, 5000);
+      const error = await source.read(4096, 4096).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StagingFormatError);
+      expect(error).toMatchObject({ code: 'SOURCE_SHORT_READ', offset: 5000, path });
+      await source.close();
+    },
+  );
+
+  it('reads ranges above syncReadLimit asynchronously, and the same bytes', async () => {
+    const bytes = pattern(300_000);
+    const path = join(dir, 'limit.bin');
+    await writeFile(path, bytes);
+    const source = await FileByteSource.open(path, { syncReadLimit: 1000 });
+    expect(await source.read(0, 1000)).toEqual(bytes.subarray(0, 1000));
+    expect(await source.read(5, 299_995)).toEqual(bytes.subarray(5));
     await source.close();
+  });
+
+  it('rejects a bad syncReadLimit before opening anything', async () => {
+    for (const syncReadLimit of [-1, 0.5, Number.NaN, '1' as unknown as number]) {
+      await expect(FileByteSource.open(join(dir, 'absent'), { syncReadLimit })).rejects.toThrow(
+        RangeError,
+      );
+    }
   });
 
   it('gives SOURCE_IO for missing files and directories', async () => {
