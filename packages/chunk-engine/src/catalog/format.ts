@@ -1,4 +1,4 @@
-import { fromHex, utf8 } from '../bytes.ts';
+import { isHex, utf8 } from '../bytes.ts';
 import { ChunkEngineError } from '../errors.ts';
 
 /** Version of the catalog (tree blob) format. */
@@ -176,8 +176,7 @@ function entryProblem(entry: unknown): string | undefined {
 
 function idsProblem(ids: unknown, what: string): string | undefined {
   if (!Array.isArray(ids)) return `has no ${what}`;
-  for (const id of ids)
-    if (typeof id !== 'string' || fromHex(id, 32) === undefined) return `has a bad id in ${what}`;
+  for (const id of ids) if (!isHex(id, 32)) return `has a bad id in ${what}`;
   return undefined;
 }
 
