@@ -220,12 +220,23 @@ describe('offline-seed vhd', () => {
     expect((await readFile(join(dir, 'self.vhd'))).equals(before)).toBe(true);
   });
 
-  it('rejects bad command lines with exit 2', async () => {
-    expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd')).code).toBe(2);
-    expect((await run('vhd', 'convert', 'a.vhd', 'b.vhd', '--type', 'vhdx')).code).toBe(2);
-    expect((await run('vhd', 'create', 'c.vhd')).code).toBe(2);
-    expect((await run('vhd', 'create', 'c.vhd', '--size', '1000')).code).toBe(2);
-    expect((await run('vhd', 'create', 'c.vhd', '--parent', 'x.vhd')).code).toBe(2);
+  it('rejects bad command lines with exit 2, the problem and where to find the usage', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['convert', 'a.vhd', 'b.vhd'], /--type expected fixed, dynamic or raw, got nothing/],
+      [['convert', 'a.vhd', 'b.vhd', '--type', 'vhdx'], /got "vhdx"/],
+      [['convert', 'a.vhd', 'b.vhd', '--type', 'raw', '--size', '1000'], /multiple of 512/],
+      [['create', 'c.vhd'], /give --size, --from RAW, or both/],
+      [['create', 'c.vhd', '--size', '1000'], /multiple of 512 bytes, got 1000/],
+      [['create', 'c.vhd', '--size', '1MiB', '--type', 'sparse'], /expected fixed or dynamic/],
+      [['create', 'c.vhd', '--parent', 'x.vhd'], /--parent needs --from RAW/],
+      [['extents', 'x.vhd', '--max-length', '1000'], /--max-length expected a multiple of 512/],
+    ];
+    for (const [args, problem] of cases) {
+      const result = await run('vhd', ...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.err).toMatch(problem);
+      expect(result.err).toContain(`Run "offline-seed vhd ${args[0]} --help" for usage.`);
+    }
     expect((await run('vhd', 'info')).code).toBe(2);
   });
 });

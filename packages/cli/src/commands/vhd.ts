@@ -25,7 +25,7 @@ import {
 import type { Command, CommandContext } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { printResult } from '../io.ts';
-import { expectPositionals, parseSize, stringOption } from '../options.ts';
+import { expectPositionals, parseSize, stringOption, usage } from '../options.ts';
 import { progressBar } from '../progress.ts';
 
 /** Positional paths, resolved against the working directory. */
@@ -231,9 +231,11 @@ const create: Command = {
     const parentText = stringOption(context.values, 'parent');
     const type = stringOption(context.values, 'type') ?? 'dynamic';
     if (type !== 'fixed' && type !== 'dynamic')
-      throw new CliError('USAGE', `--type expected fixed or dynamic, got "${type}"`);
+      throw usage('vhd create', `--type expected fixed or dynamic, got "${type}"`);
+    if (parentText !== undefined && from === undefined)
+      throw usage('vhd create', '--parent needs --from RAW: the disk the child should read as');
     if (from === undefined && size === undefined)
-      throw new CliError('USAGE', 'give --size, --from RAW, or both');
+      throw usage('vhd create', 'give --size, --from RAW, or both');
     const bar = progressBar(context.io, 'writing', !context.json);
     const options = {
       abortSignal: context.signal,
@@ -242,7 +244,7 @@ const create: Command = {
     };
     const result = await (parentText === undefined
       ? createFromRaw(out, type, size, from, options)
-      : createChild(out, resolve(context.io.cwd, parentText), size, from, options)
+      : createChild(out, resolve(context.io.cwd, parentText), size, from!, options)
     ).finally(() => bar.finish());
     printResult(
       context.io,
@@ -265,17 +267,14 @@ async function openInput(from: string | undefined, size: number | undefined): Pr
   const disk = rawDisk(await FileByteSource.open(from));
   if (size !== undefined && size < disk.virtualSize) {
     await disk.close();
-    throw new CliError(
-      'USAGE',
-      `--size ${size} is smaller than ${from} (${disk.virtualSize} bytes)`,
-    );
+    throw usage('vhd create', `--size ${size} is smaller than ${from} (${disk.virtualSize} bytes)`);
   }
   return disk;
 }
 
-function checkedSize(size: number | undefined): number | undefined {
+function checkedSize(size: number | undefined, command: string): number | undefined {
   if (size !== undefined && size % 512 !== 0)
-    throw new CliError('USAGE', `--size expected a multiple of 512 bytes, got ${size}`);
+    throw usage(command, `--size expected a multiple of 512 bytes, got ${size}`);
   return size;
 }
 
@@ -286,7 +285,7 @@ async function createFromRaw(
   from: string | undefined,
   flags: WriteFlags,
 ) {
-  const virtualSize = checkedSize(size);
+  const virtualSize = checkedSize(size, 'vhd create');
   const input = await openInput(from, size);
   try {
     const result = await writeNewFile(out, flags.force, [from], (sink) =>
@@ -307,12 +306,10 @@ async function createChild(
   out: string,
   parentPath: string,
   size: number | undefined,
-  from: string | undefined,
+  from: string,
   flags: WriteFlags,
 ) {
-  if (from === undefined)
-    throw new CliError('USAGE', '--parent needs --from RAW: the disk the child should read as');
-  const virtualSize = checkedSize(size);
+  const virtualSize = checkedSize(size, 'vhd create');
   const parent = await openVhdFile(parentPath, { abortSignal: flags.abortSignal });
   try {
     const input = await openInput(from, size);
@@ -361,19 +358,20 @@ const convert: Command = {
     const [input, out] = paths(context, ['IN', 'OUT'], 'vhd convert') as [string, string];
     const type = stringOption(context.values, 'type');
     if (type !== 'fixed' && type !== 'dynamic' && type !== 'raw')
-      throw new CliError(
-        'USAGE',
+      throw usage(
+        'vhd convert',
         `--type expected fixed, dynamic or raw, got ${type === undefined ? 'nothing' : `"${type}"`}`,
       );
     const sizeText = stringOption(context.values, 'size');
     const virtualSize = checkedSize(
       sizeText === undefined ? undefined : parseSize(sizeText, 'size', 'vhd convert'),
+      'vhd convert',
     );
     const disk = await openVhdFile(input, { abortSignal: context.signal });
     try {
       if (virtualSize !== undefined && virtualSize < disk.virtualSize)
-        throw new CliError(
-          'USAGE',
+        throw usage(
+          'vhd convert',
           `--size ${virtualSize} is smaller than ${input} (${disk.virtualSize} bytes)`,
         );
       const bar = progressBar(context.io, 'converting', !context.json);
@@ -453,10 +451,7 @@ const extents: Command = {
     const maxLength =
       maxText === undefined ? undefined : parseSize(maxText, 'max-length', 'vhd extents');
     if (maxLength !== undefined && maxLength % 512 !== 0)
-      throw new CliError(
-        'USAGE',
-        `--max-length expected a multiple of 512 bytes, got ${maxLength}`,
-      );
+      throw usage('vhd extents', `--max-length expected a multiple of 512 bytes, got ${maxLength}`);
     const disk = await openVhdFile(path, { abortSignal: context.signal });
     try {
       const ranges = [];
