@@ -1,3 +1,4 @@
+import { pageAlignedBytes } from '../byte-source/aligned.ts';
 import type { ByteSink } from '../byte-source/byte-sink.ts';
 import { type ByteSource, type ReadOptions, readInto } from '../byte-source/byte-source.ts';
 import { checkDiskRange, type VhdDisk, type VirtualDisk } from './disk.ts';
@@ -103,7 +104,7 @@ async function* chunksOf(
     if (inside === 0 || !disk.mayHaveData(offset, inside))
       return { offset, length, data: undefined, hold };
     await buffer.busy;
-    buffer.bytes ??= new Uint8Array(Math.min(chunkSize, size));
+    buffer.bytes ??= pageAlignedBytes(Math.min(chunkSize, size));
     const data = buffer.bytes.subarray(0, length);
     await disk.readInto(data.subarray(0, inside), offset, options);
     data.fill(0, inside);

@@ -1,3 +1,4 @@
+import { pageAlignedBytes } from '../byte-source/aligned.ts';
 import { type ByteSource, checkReadRange, type ReadOptions } from '../byte-source/byte-source.ts';
 import { StagingFormatError } from '../errors.ts';
 import { VhdDisk, type VirtualDisk } from './disk.ts';
@@ -124,7 +125,7 @@ export async function* listExtents(
   const finder = new NonZeroRangeFinder({ maxLength });
   const step =
     disk instanceof VhdDisk && disk.type !== 'fixed' ? disk.blockSize : DEFAULT_BLOCK_SIZE;
-  const buffer = new Uint8Array(step);
+  const buffer = pageAlignedBytes(step);
   for (let offset = 0; offset < disk.virtualSize; offset += step) {
     options.abortSignal?.throwIfAborted();
     const length = Math.min(step, disk.virtualSize - offset);
