@@ -13,7 +13,8 @@
  * neither does {@link convertDisk}. With `--fsync` ours calls `sink.sync()` before closing (as the
  * CLI does) and qemu-img runs with `-t writeback`, which flushes on close. Ours runs from the built
  * package when there is one (as users run it; build first), from source with `--source` or without
- * a build (loading the sources costs about 0.2 s of CPU). Needs qemu-img and /usr/bin/time.
+ * a build (loading the sources costs about 0.2 s of CPU), opening its input as the CLI does
+ * (`syncReadLimit` 4 MiB: block reads on the main thread). Needs qemu-img and /usr/bin/time.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +43,9 @@ const worker = `
 const { convertDisk, rawDisk } = await import(${JSON.stringify(entry('index'))});
 const { FileByteSink, FileByteSource, openVhdFile } = await import(${JSON.stringify(entry('node'))});
 const [type, input, output] = process.argv.slice(-3);
-const disk = type === 'dynamic' ? rawDisk(await FileByteSource.open(input)) : await openVhdFile(input);
+// Inputs opened as the CLI opens them: block reads synchronous.
+const reads = { syncReadLimit: 4 * 1024 * 1024 };
+const disk = type === 'dynamic' ? rawDisk(await FileByteSource.open(input, reads)) : await openVhdFile(input, reads);
 const sink = await FileByteSink.open(output, 'overwrite');
 await convertDisk(disk, sink, { type });
 if (${values.fsync}) await sink.sync();

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FileByteSource } from '../../byte-source/file.ts';
 import { FileByteSink } from '../../byte-source/file-sink.ts';
 import { MemoryByteSource } from '../../byte-source/memory.ts';
 import { convertDisk, createDifferencing, rawDisk } from '../convert.ts';
@@ -69,6 +70,31 @@ describe('openVhdFile', () => {
     const moved = await openVhdFile(join(dir, 'moved', 'child.vhd'));
     expect(moved.parent?.name).toBe(join(dir, 'moved', 'root.vhd'));
     await moved.close();
+  });
+
+  it('reads every file of the chain with the syncReadLimit given, and rejects a bad one', async () => {
+    await writeBase(join(dir, 'sync-root.vhd'));
+    await writeChild(join(dir, 'sync-child.vhd'), join(dir, 'sync-root.vhd'), 'sync-root.vhd');
+    const opened = vi.spyOn(FileByteSource, 'open');
+    try {
+      const plain = await openVhdFile(join(dir, 'sync-child.vhd'));
+      const expected = await plain.read(0, plain.virtualSize);
+      await plain.close();
+      opened.mockClear();
+      for (const syncReadLimit of [0, 4 * 1024 * 1024]) {
+        const disk = await openVhdFile(join(dir, 'sync-child.vhd'), { syncReadLimit });
+        expect(await disk.read(0, disk.virtualSize)).toEqual(expected);
+        await disk.close();
+      }
+      const limits = opened.mock.calls.map(([, options]) => options?.syncReadLimit);
+      // Child and parent, each time.
+      expect(limits).toEqual([0, 0, 4 * 1024 * 1024, 4 * 1024 * 1024]);
+    } finally {
+      opened.mockRestore();
+    }
+    await expect(
+      openVhdFile(join(dir, 'sync-child.vhd'), { syncReadLimit: -1 }),
+    ).rejects.toBeInstanceOf(RangeError);
   });
 
   it('tells a missing parent from a wrong one, and takes an explicit parent', async () => {

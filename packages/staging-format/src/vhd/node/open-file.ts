@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReadOptions } from '../../byte-source/byte-source.ts';
-import { FileByteSource } from '../../byte-source/file.ts';
+import { FileByteSource, type FileByteSourceOptions } from '../../byte-source/file.ts';
 import { isStagingFormatError, StagingFormatError } from '../../errors.ts';
 import { formatUuid, MAX_CHAIN_DEPTH, openVhd, type VhdDisk } from '../disk.ts';
 import type { ParentReference } from '../layout.ts';
@@ -10,7 +10,7 @@ import { equalBytes } from '../zero.ts';
 import { mergeJournalPath } from './journal-path.ts';
 
 /** Options of {@link openVhdFile}. */
-export interface OpenVhdFileOptions extends ReadOptions {
+export interface OpenVhdFileOptions extends ReadOptions, FileByteSourceOptions {
   /** The parent of a differencing disk, instead of looking for it. Its unique id is still checked. */
   parentPath?: string;
   /** Open a differencing disk whose parent is missing; reading parent data then fails. */
@@ -27,6 +27,8 @@ export interface OpenVhdFileOptions extends ReadOptions {
  * for through the child's locators (relative `W2ru`, absolute `W2ku`, `MacX` URL) and its parent
  * name, relative to the child's folder, then by file name next to the child (chains moved together);
  * the first file with the expected unique id wins. {@link VhdDisk.close} closes the whole chain.
+ * Every file of the chain is read with `syncReadLimit`: for whole-disk work from local files
+ * (conversions, scans), 4 MiB makes block reads synchronous, about 15 % faster from the page cache.
  *
  * @throws {StagingFormatError} `VHD_PARENT_NOT_FOUND` when no candidate exists,
  *   `VHD_PARENT_MISMATCH` when candidates exist but none has the expected unique id,
@@ -62,7 +64,7 @@ async function openAt(
       `a merge into ${path} was interrupted: run the merge again (or recoverMerge) before using it`,
       { path },
     );
-  const source = await FileByteSource.open(path);
+  const source = await FileByteSource.open(path, options);
   try {
     return await openVhd(source, {
       ...options,
