@@ -583,6 +583,26 @@ describe('damaged and foreign volumes', () => {
     expect((await reader.verify()).ok).toBe(false);
   });
 
+  it('verify finds damage in the second block of a record that spans two blocks', async () => {
+    const { store, blobs, descriptor } = await sealedLocation();
+    const file = descriptor.volumes[0]!.file;
+    const bytes = store.snapshot(file)!;
+    // Record 10 (56 + 200 000 bytes each, from 4096) runs across the 2 MiB block boundary.
+    const recordStart = 4096 + 10 * 200_056;
+    expect(recordStart).toBeLessThan(2 * MiB);
+    bytes[2 * MiB + 1000]! ^= 1;
+    store.put(file, bytes);
+    const [volume] = await (await StagingReader.open(store)).sealed.verify();
+    expect(volume!.damagedBlocks.map((block) => block.block)).toEqual([1]);
+    expect(volume!.damagedBlobs).toEqual([
+      expect.objectContaining({
+        id: Buffer.from(blobs[10]!.id).toString('hex'),
+        offset: recordStart,
+        reason: 'record CRC mismatch',
+      }),
+    ]);
+  });
+
   it('gives typed errors naming the file and offset for damaged structures', async () => {
     const { store, descriptor } = await sealedLocation();
     const file = descriptor.volumes[0]!.file;

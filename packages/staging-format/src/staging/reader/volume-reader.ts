@@ -1,4 +1,5 @@
-import type { ByteSource, ReadOptions } from '../../byte-source/byte-source.ts';
+import { pageAlignedBytes } from '../../byte-source/aligned.ts';
+import { type ByteSource, type ReadOptions, readInto } from '../../byte-source/byte-source.ts';
 import { StagingFormatError } from '../../errors.ts';
 import { azureCompatibility, FOOTER_SIZE, type Progress } from '../../vhd/index.ts';
 import { bytesEqual, formatUuid, toHex } from '../format/bytes.ts';
@@ -232,10 +233,13 @@ export class VolumeReader implements BlobSource {
     const damagedBlocks: DamagedBlock[] = [];
     const damagedBlobs: DamagedBlob[] = [];
     const checker = new RecordStreamChecker(records, damagedBlobs);
+    // One buffer for every block: neither the hash nor the checker keeps what it is given.
+    const buffer = pageAlignedBytes(Math.min(CHECKSUM_BLOCK_SIZE, end));
     for (let block = 0; block < blockCount; block++) {
       const offset = block * CHECKSUM_BLOCK_SIZE;
       const length = Math.min(CHECKSUM_BLOCK_SIZE, end - offset);
-      const bytes = await this.source.read(offset, length, read);
+      const bytes = buffer.subarray(0, length);
+      await readInto(this.source, bytes, offset, read);
       const expected = this.#table.subarray(block * 32, block * 32 + 32);
       if (!bytesEqual(await sha256(bytes), expected)) {
         damagedBlocks.push({
