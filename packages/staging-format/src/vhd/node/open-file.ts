@@ -27,8 +27,7 @@ export interface OpenVhdFileOptions extends ReadOptions, FileByteSourceOptions {
  * for through the child's locators (relative `W2ru`, absolute `W2ku`, `MacX` URL) and its parent
  * name, relative to the child's folder, then by file name next to the child (chains moved together);
  * the first file with the expected unique id wins. {@link VhdDisk.close} closes the whole chain.
- * Every file of the chain is read with `syncReadLimit`: for whole-disk work from local files
- * (conversions, scans), 4 MiB makes block reads synchronous, about 15 % faster from the page cache.
+ * Every file of the chain is opened with `syncReadLimit` (see {@link FileByteSourceOptions}).
  *
  * @throws {StagingFormatError} `VHD_PARENT_NOT_FOUND` when no candidate exists,
  *   `VHD_PARENT_MISMATCH` when candidates exist but none has the expected unique id,
