@@ -421,15 +421,16 @@ describe('StreamHasher', () => {
       return bytes;
     });
 
-  it('gives SHA-256 per 2 MiB block and the finder’s ranges with their MD5, however the data is pushed, in a worker or not', async () => {
+  it('gives SHA-256 per 2 MiB block and the finder’s ranges with their MD5, however the data is pushed, in a worker or not, in MD5 lanes or not', async () => {
     await fc.assert(
       fc.asyncProperty(
         data,
         fc.array(fc.integer({ min: 1, max: 3_000_000 }), { minLength: 1, maxLength: 6 }),
         fc.boolean(),
-        async (bytes, cuts, inThread) => {
+        fc.boolean(),
+        async (bytes, cuts, inThread, lanes) => {
           const expected = expectedTransferRanges(bytes);
-          const hasher = new StreamHasher({ inThread });
+          const hasher = new StreamHasher({ inThread, lanes });
           const blockData: Uint8Array[] = [];
           let at = 0;
           for (let i = 0; at < bytes.length; i++) {
@@ -460,7 +461,7 @@ describe('StreamHasher', () => {
           expect(await hasher.end()).toEqual(expected);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   }, 60_000);
 });
