@@ -155,13 +155,7 @@ export class NonZeroRangeFinder {
     if (this.#position % SECTOR_SIZE !== 0)
       throw new RangeError('markData() needs the position on a sector boundary');
     const out: Range[] = [];
-    while (length > 0) {
-      if (this.#runStart === -1) this.#runStart = this.#position;
-      const step = Math.min(this.maxLength - (this.#position - this.#runStart), length);
-      this.#position += step;
-      length -= step;
-      if (this.#position - this.#runStart >= this.maxLength) this.#flush(out);
-    }
+    this.#addData(length, out);
     return out;
   }
 
@@ -188,12 +182,30 @@ export class NonZeroRangeFinder {
       this.#position += bytes.length;
       return bytes.length;
     }
-    for (let at = 0; at < bytes.length; at += SECTOR_SIZE) {
-      const sector = bytes.subarray(at, at + SECTOR_SIZE);
-      this.#position += SECTOR_SIZE;
-      this.#closeSector(!isZero(sector), out);
+    for (let at = 0; at < bytes.length; ) {
+      let end = at;
+      while (end < bytes.length && sectorHasData(bytes, end)) end += SECTOR_SIZE;
+      if (end > at) {
+        this.#addData(end - at, out);
+        at = end;
+      } else {
+        this.#position += SECTOR_SIZE;
+        this.#closeSector(false, out);
+        at += SECTOR_SIZE;
+      }
     }
     return bytes.length;
+  }
+
+  /** Counts `length` bytes of whole data sectors into the open range, closing full ones. */
+  #addData(length: number, out: Range[]): void {
+    while (length > 0) {
+      if (this.#runStart === -1) this.#runStart = this.#position;
+      const step = Math.min(this.maxLength - (this.#position - this.#runStart), length);
+      this.#position += step;
+      length -= step;
+      if (this.#position - this.#runStart >= this.maxLength) this.#flush(out);
+    }
   }
 
   /** Accounts for the sector that just ended at #position. */
@@ -216,6 +228,15 @@ export class NonZeroRangeFinder {
   #checkOpen(): void {
     if (this.#ended) throw new Error('NonZeroRangeFinder used after end()');
   }
+}
+
+/** Whether the sector at `at` holds data: most data sectors show it in their first or last byte. */
+function sectorHasData(bytes: Uint8Array, at: number): boolean {
+  return (
+    bytes[at] !== 0 ||
+    bytes[at + SECTOR_SIZE - 1] !== 0 ||
+    !isZero(bytes.subarray(at, at + SECTOR_SIZE))
+  );
 }
 
 function isZeroSmall(bytes: Uint8Array, start: number, end: number): boolean {
