@@ -526,7 +526,7 @@ describe('crash recovery (simulated power loss)', () => {
     for (let n = 0; n < 3; n++) await writer.put(testBlob(n, 200_000));
     await writer.flush();
     let failure: unknown;
-    for (let n = 3; n < 10 && failure === undefined; n++) {
+    for (let n = 3; n < 60 && failure === undefined; n++) {
       await writer.put(testBlob(n, 200_000)).catch((error: unknown) => {
         failure = error;
       });

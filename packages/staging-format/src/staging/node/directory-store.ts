@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FileByteSource } from '../../byte-source/file.ts';
+import { StagingFormatError } from '../../errors.ts';
 import { VOLUMES_DIR } from '../format/descriptor.ts';
 import type { LocationLock, LocationStore, VolumeFile } from '../store/store.ts';
 import { acquireLock, ioError } from './lock.ts';
+import { openVolumeFile } from './volume-file.ts';
+
+export interface DirectoryStoreOptions {
+  /**
+   * Write volumes with direct I/O (`O_DIRECT`), past the page cache, where the system allows it
+   * (default `true`). Staging writes far more than it reads back soon, and the page cache's copy
+   * and writeback would take CPU from hashing; pass `false` to keep freshly written volumes cached
+   * for an immediate read.
+   */
+  directWrites?: boolean;
+}
 
 /**
  * A staging location in a directory: `staging.json`, `staging.lock`, `volumes/`. Durability is
@@ -13,11 +25,13 @@ import { acquireLock, ioError } from './lock.ts';
  */
 export class DirectoryLocationStore implements LocationStore {
   readonly path: string;
+  readonly #directWrites: boolean;
 
-  constructor(path: string) {
+  constructor(path: string, options: DirectoryStoreOptions = {}) {
     if (typeof path !== 'string' || path === '')
       throw new TypeError('"path" expected a non-empty string');
     this.path = path;
+    this.#directWrites = options.directWrites ?? true;
   }
 
   pathOf(file: string): string {
@@ -71,24 +85,27 @@ export class DirectoryLocationStore implements LocationStore {
     const path = this.pathOf(file);
     try {
       await this.#ensureDirectory(dirname(path));
-      const handle = await open(path, 'wx+');
-      await syncDirectory(dirname(path));
-      return new FileVolume(handle, path, 0);
+      const volume = await openVolumeFile(path, { create: true, direct: this.#directWrites });
+      await syncDirectory(dirname(path)).catch(async (error: unknown) => {
+        await volume.close().catch(() => {});
+        throw error;
+      });
+      return volume;
     } catch (error) {
+      if (error instanceof StagingFormatError) throw error;
       throw ioError(`cannot create ${path}`, path, error);
     }
   }
 
   async openVolume(file: string): Promise<VolumeFile | undefined> {
     const path = this.pathOf(file);
-    let handle: FileHandle;
     try {
-      handle = await open(path, 'r+');
+      return await openVolumeFile(path, { create: false, direct: this.#directWrites });
     } catch (error) {
+      if (error instanceof StagingFormatError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw ioError(`cannot open ${path}`, path, error);
     }
-    return new FileVolume(handle, path, (await handle.stat()).size);
   }
 
   openSource(file: string): Promise<FileByteSource> {
@@ -117,91 +134,5 @@ async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/** A volume file appended with positional `writev` and synced with `fdatasync`. */
-class FileVolume implements VolumeFile {
-  readonly #handle: FileHandle;
-  readonly #path: string;
-  #size: number;
-
-  constructor(handle: FileHandle, path: string, size: number) {
-    this.#handle = handle;
-    this.#path = path;
-    this.#size = size;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  async append(chunks: readonly Uint8Array[]): Promise<void> {
-    let pending = chunks.filter((chunk) => chunk.length > 0);
-    while (pending.length > 0) {
-      let written: number;
-      try {
-        ({ bytesWritten: written } = await this.#handle.writev(
-          pending as Uint8Array[],
-          this.#size,
-        ));
-      } catch (error) {
-        throw ioError(`cannot write ${this.#path}`, this.#path, error, this.#size);
-      }
-      this.#size += written;
-      // A short write (rare for files, but allowed) continues where it stopped.
-      const rest: Uint8Array[] = [];
-      for (const chunk of pending) {
-        if (written >= chunk.length) written -= chunk.length;
-        else {
-          rest.push(chunk.subarray(written));
-          written = 0;
-        }
-      }
-      pending = rest;
-    }
-  }
-
-  async sync(): Promise<void> {
-    try {
-      await this.#handle.datasync();
-    } catch (error) {
-      throw ioError(`cannot sync ${this.#path}`, this.#path, error);
-    }
-  }
-
-  async truncate(size: number): Promise<void> {
-    try {
-      await this.#handle.truncate(size);
-      await this.#handle.datasync();
-    } catch (error) {
-      throw ioError(`cannot truncate ${this.#path}`, this.#path, error, size);
-    }
-    this.#size = Math.min(this.#size, size);
-  }
-
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const buffer = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.#handle
-        .read(buffer, done, length - done, offset + done)
-        .catch((error: unknown) => {
-          throw ioError(`cannot read ${this.#path}`, this.#path, error, offset + done);
-        });
-      if (bytesRead === 0)
-        throw ioError(
-          `cannot read ${this.#path}`,
-          this.#path,
-          new Error('unexpected end of file'),
-          offset + done,
-        );
-      done += bytesRead;
-    }
-    return buffer;
-  }
-
-  async close(): Promise<void> {
-    await this.#handle.close();
   }
 }

@@ -23,7 +23,7 @@ import { CopyArena } from './copy-arena.ts';
 import { StreamHasher, type TransferRange } from './stream-hasher.ts';
 
 /** A batch of small records is written once this many bytes are pending. */
-const WRITE_BATCH = 1 * MiB;
+const WRITE_BATCH = 4 * MiB;
 /** A sync mark: a record header plus the mark's own offset. */
 export const SYNC_MARK_SIZE = RECORD_HEADER_SIZE + 8;
 const NO_ID = new Uint8Array(BLOB_ID_SIZE);
@@ -57,7 +57,7 @@ export function sealedSize(recordsEnd: number, entryCount: number, catalogLength
  * 2 MiB block and MD5 per transfer range, in a worker thread where there is one), so sealing only
  * appends the closing sections. Stored bytes are copied into reusable shared memory that the write
  * and the hashes share, so callers may reuse their buffers at once; records are written in batches
- * of about 1 MiB, each while the next is gathered. Not safe for concurrent calls: the staging
+ * of about 4 MiB, each while the next is gathered. Not safe for concurrent calls: the staging
  * writer serialises them.
  */
 export class VolumeWriter {
