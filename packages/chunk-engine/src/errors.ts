@@ -2,6 +2,8 @@
 export type ChunkEngineErrorCode =
   /** The passphrase does not match the key check stored with the repository parameters. */
   | 'WRONG_PASSPHRASE'
+  /** A passphrase for new keys is too short (fewer than 16 characters). */
+  | 'WEAK_PASSPHRASE'
   /** A stored blob failed authenticated decryption: it was modified or damaged. */
   | 'BLOB_AUTH_FAILED'
   /** A blob's content does not hash to its id. */

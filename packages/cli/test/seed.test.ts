@@ -159,9 +159,9 @@ describe('what can go wrong', () => {
     await expect(stageDirectory(source, { staging: other })).rejects.toMatchObject({
       code: 'PASSPHRASE_REQUIRED',
     });
-    await expect(stageDirectory(source, { staging: other, passphrase: 'short' })).rejects.toThrow(
-      RangeError,
-    );
+    await expect(
+      stageDirectory(source, { staging: other, passphrase: 'short' }),
+    ).rejects.toMatchObject({ code: 'WEAK_PASSPHRASE' });
     await expect(fs.readdir(other)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

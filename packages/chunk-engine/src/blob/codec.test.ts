@@ -156,7 +156,9 @@ describe('keys', () => {
   });
 
   it('requires at least 16 characters and sane scrypt costs', async () => {
-    await expect(createKeys('fifteen chars!!')).rejects.toThrow(RangeError);
+    await expect(createKeys('fifteen chars!!')).rejects.toMatchObject({
+      code: 'WEAK_PASSPHRASE',
+    });
     await expect(createKeys(passphrase, { scrypt: { N: 1000 } })).rejects.toThrow(RangeError);
     await expect(createKeys(passphrase, { scrypt: { N: 2 ** 22, r: 32 } })).rejects.toThrow(
       /1 GiB/,

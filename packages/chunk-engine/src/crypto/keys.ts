@@ -51,8 +51,8 @@ const labels = {
 /**
  * Derives new keys from `passphrase` with a fresh salt; store the returned `params`.
  *
- * @throws {@link RangeError} when the passphrase is shorter than {@link minPassphraseLength}
- *   characters or the scrypt cost is out of range.
+ * @throws {@link ChunkEngineError} `WEAK_PASSPHRASE` when the passphrase is shorter than
+ *   {@link minPassphraseLength} characters; {@link RangeError} when the scrypt cost is out of range.
  */
 export async function createKeys(
   passphrase: string,
@@ -121,7 +121,8 @@ function checkPassphrase(passphrase: string): void {
   }
   const length = [...passphrase].length;
   if (length < minPassphraseLength) {
-    throw new RangeError(
+    throw new ChunkEngineError(
+      'WEAK_PASSPHRASE',
       `the passphrase must have at least ${minPassphraseLength} characters, got ${length}`,
     );
   }

@@ -62,6 +62,13 @@ describe('offline-seed stage', () => {
     expect(JSON.parse(wrong.err).error).toMatchObject({ code: 'WRONG_PASSPHRASE' });
     expect(wrong.err + io.out + io.err).not.toContain('right one');
     expect(io.out + io.err).not.toContain(passphrase);
+    // A new location refuses a short passphrase, with a code, and creates nothing.
+    const short = memoryIo({ OFFLINE_SEED_PASSPHRASE: 'short one' });
+    const argv2 = ['stage', 'source', '--staging', 'other', '--json'];
+    expect(await runCli(argv2, { io: Object.assign(short, { cwd: dir }) })).toBe(1);
+    expect(JSON.parse(short.err).error).toMatchObject({ code: 'WEAK_PASSPHRASE' });
+    expect(short.err).not.toContain('short one');
+    await expect(fs.stat(join(dir, 'other', 'staging.json'))).rejects.toThrow();
   });
 
   it('takes the compression level, seal threads and files read at once', async () => {

@@ -135,9 +135,9 @@ const writeBehindBytes = 32 * 1024 * 1024;
  * by the next run and not stored twice; only a finished run commits a snapshot.
  *
  * @throws {@link CliError} `SOURCE_NOT_FOUND`, `PASSPHRASE_REQUIRED`, `STAGING_NOT_EMPTY`,
- *   `STAGING_BAD_PARAMETERS`; `ChunkEngineError` `WRONG_PASSPHRASE`; `StagingFormatError` for a
- *   damaged or foreign location (`STAGING_BAD_DESCRIPTOR`, `VOLUME_FOREIGN`, `STAGING_LOCKED`…);
- *   `RangeError` for a passphrase shorter than 16 characters; `AbortError`.
+ *   `STAGING_BAD_PARAMETERS`; `ChunkEngineError` `WRONG_PASSPHRASE`, `WEAK_PASSPHRASE` (a new
+ *   location's passphrase shorter than 16 characters); `StagingFormatError` for a damaged or
+ *   foreign location (`STAGING_BAD_DESCRIPTOR`, `VOLUME_FOREIGN`, `STAGING_LOCKED`…); `AbortError`.
  */
 export async function stageDirectory(source: string, options: StageOptions): Promise<StageResult> {
   const sourcePath = directoryArgument(source, 'source');
