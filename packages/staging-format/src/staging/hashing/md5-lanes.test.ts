@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../format/bytes.ts';
 import { createLaneHasher, type LaneMessage, MD5_LANES, md5LanesModule } from './md5-lanes.ts';
 
 const module = md5LanesModule();
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.resetModules();
+});
 
 /** Hashes `messages` through the lanes, `flushEvery` adds at a time; digests by key. */
 function hashAll(messages: LaneMessage[], flushEvery = Number.POSITIVE_INFINITY) {
@@ -35,8 +40,25 @@ function message(key: number, bytes: Uint8Array, cuts: number[] = []): LaneMessa
 }
 
 describe('MD5 lanes', () => {
-  it('compiles here (Node has WebAssembly SIMD)', () => {
+  it('compiles here (Node has WebAssembly SIMD), and is missing, not failing, where it cannot', async () => {
     expect(module).toBeDefined();
+    const fresh = () => import('./md5-lanes.ts').then((fresh) => fresh.md5LanesModule());
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', undefined);
+    expect(await fresh()).toBeUndefined();
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', { validate: () => false });
+    expect(await fresh()).toBeUndefined();
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', {
+      validate: () => true,
+      Module: class {
+        constructor() {
+          throw new RangeError('WebAssembly.Module(): Compiling on the main thread is disallowed');
+        }
+      },
+    });
+    expect(await fresh()).toBeUndefined();
   });
 
   it('gives the RFC 1321 test suite digests', () => {

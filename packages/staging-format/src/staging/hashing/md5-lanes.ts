@@ -245,13 +245,18 @@ let compiled: object | null | undefined;
 
 /**
  * The compiled kernel, or `undefined` where WebAssembly or its SIMD is missing (`--jitless`, old
- * engines): callers then hash one message at a time. Compiled once.
+ * engines) or synchronous compiling is refused (some browsers' main threads): callers then hash
+ * one message at a time. Compiled once.
  */
 export function md5LanesModule(): object | undefined {
   if (compiled === undefined) {
     const { WebAssembly: wasm } = globalThis as { WebAssembly?: WasmApi };
     const bytes = md5LanesWasm();
-    compiled = wasm?.validate(bytes) === true ? new wasm.Module(bytes) : null;
+    try {
+      compiled = wasm?.validate(bytes) === true ? new wasm.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
   }
   return compiled ?? undefined;
 }
