@@ -24,20 +24,24 @@ export async function openVolumeFile(
   how: { create: boolean; direct: boolean },
 ): Promise<VolumeFile> {
   const plain = await open(path, how.create ? 'wx+' : 'r+');
-  const size = how.create ? 0 : (await plain.stat()).size;
-  if (!how.direct || O_DIRECT === undefined) return new BufferedVolumeFile(plain, path, size);
-  let direct: FileHandle;
+  let size: number;
+  let direct: FileHandle | undefined;
   try {
-    direct = await open(path, constants.O_RDWR | O_DIRECT);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') {
-      await plain.close();
-      throw error;
+    size = how.create ? 0 : (await plain.stat()).size;
+    if (how.direct && O_DIRECT !== undefined) {
+      // EINVAL: the file system does not do direct I/O.
+      direct = await open(path, constants.O_RDWR | O_DIRECT).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+        throw error;
+      });
     }
-    // The file system does not do direct I/O.
-    return new BufferedVolumeFile(plain, path, size);
+  } catch (error) {
+    await plain.close();
+    throw error;
   }
-  return DirectVolumeFile.open(direct, plain, path, size);
+  return direct === undefined
+    ? new BufferedVolumeFile(plain, path, size)
+    : DirectVolumeFile.open(direct, plain, path, size);
 }
 
 /** A volume file appended with positional `writev` through the page cache. */
