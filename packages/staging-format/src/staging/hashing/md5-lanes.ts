@@ -72,9 +72,10 @@ const signedLeb = (value: number): number[] => {
 const le32 = (value: number): number[] => [0, 8, 16, 24].map((shift) => (value >>> shift) & 255);
 
 /**
- * The kernel module. It exports `memory` and `md5(state, lane0, …, lane7, blocks)`: for each lane,
- * `blocks` 64-byte blocks read from that lane's address, updating the state at `state`, stored as
- * A, B, C, D of lanes 0–3, then of lanes 4–7 (16 bytes each, one 32-bit lane per message).
+ * The kernel module. It exports `memory` and `md5(state, lane0, …, lane7, blocks)`: for each
+ * lane, `blocks` 64-byte blocks read from that lane's address, updating the state at `state`,
+ * stored as A, B, C, D of lanes 0–3, then of lanes 4–7 (16 bytes each, one 32-bit lane per
+ * message).
  */
 export function md5LanesWasm(): Uint8Array {
   const params = 2 + MD5_LANES;

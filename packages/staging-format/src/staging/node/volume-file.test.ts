@@ -38,7 +38,7 @@ async function expectFile(path: string, size: number): Promise<void> {
   expect(Buffer.compare(await readFile(path), bytesAt(0, size))).toBe(0);
 }
 
-/** A direct handle that refuses every write the way some file systems do, or fails after `okWrites`. */
+/** A direct handle that refuses writes as some file systems do, or fails after `okWrites`. */
 function refusingHandle(code: string, okWrites = 0, real?: Awaited<ReturnType<typeof open>>) {
   let writes = 0;
   const handle = {

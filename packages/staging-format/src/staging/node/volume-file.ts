@@ -108,7 +108,10 @@ export class DirectVolumeFile implements VolumeFile {
   );
   /** The buffer being filled. */
   #buffer = pageAlignedBytes(DIRECT_WRITE_SIZE);
-  /** File offset of `#buffer[0]`, a multiple of the alignment; bytes before it are written or in flight. */
+  /**
+   * File offset of `#buffer[0]`, a multiple of the alignment; the bytes before it are written or
+   * being written.
+   */
   #start = 0;
   #filled = 0;
   /** True when the buffer holds bytes the file does not have yet. */

@@ -374,7 +374,8 @@ export class StreamHasher {
 
   /**
    * Passes `piece` on, hashes closed ranges and lets go of bytes no open range can reach: those
-   * before the last closed range's end, and those more than one maximal range (plus a sector) behind.
+   * before the last closed range's end, and those more than one maximal range (plus a sector)
+   * behind.
    */
   #update(piece: Piece | undefined, closed: Range[]): void {
     const last = closed.at(-1);
