@@ -175,15 +175,21 @@ export function md5LanesWasm(): Uint8Array {
       simd(SIMD.add);
       get(words[wordOf(step)]!);
       simd(SIMD.add);
-      if (round === 0) {
-        get(c), get(d), get(b), simd(SIMD.bitselect); // (b & c) | (~b & d)
-      } else if (round === 1) {
-        get(b), get(c), get(d), simd(SIMD.bitselect); // (d & b) | (~d & c)
-      } else if (round === 2) {
-        get(b), get(c), simd(SIMD.xor), get(d), simd(SIMD.xor);
-      } else {
-        get(c), get(b), get(d), simd(SIMD.not), simd(SIMD.or), simd(SIMD.xor); // c ^ (b | ~d)
-      }
+      // The round's function of b, c and d, in stack order: operands, then operations.
+      const [operands, operations] = [
+        [[c, d, b], [SIMD.bitselect]], // (b & c) | (~b & d)
+        [[b, c, d], [SIMD.bitselect]], // (d & b) | (~d & c)
+        [
+          [b, c, d],
+          [SIMD.xor, SIMD.xor],
+        ], // b ^ c ^ d
+        [
+          [c, b, d],
+          [SIMD.not, SIMD.or, SIMD.xor],
+        ], // c ^ (b | ~d)
+      ][round]!;
+      for (const local of operands!) get(local);
+      for (const operation of operations!) simd(operation);
       simd(SIMD.add);
       code.push(LOCAL_TEE, ...unsignedLeb(a));
       i32(shift);
