@@ -287,8 +287,8 @@ export interface LaneHasher {
 /**
  * Hashes messages in the lanes of `module` (from {@link md5LanesModule}), calling `onDigest` with
  * each message and its MD5 as soon as it is done; a lane that finishes takes the next message.
- * Parts are read, not copied, until their message is done. Self-contained (no outer references)
- * so that a worker can run its source.
+ * Parts are referenced until their message is done and copied into the lanes' windows a window
+ * at a time. Self-contained (no outer references) so that a worker can run its source.
  */
 export function createLaneHasher(
   module: object,
