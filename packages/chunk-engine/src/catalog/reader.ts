@@ -15,9 +15,18 @@ export interface ReadOptions {
   abortSignal?: AbortSignal;
 }
 
+/** Options of {@link BlobOpener.open}. */
+export interface OpenOptions {
+  /**
+   * Hand the blob's bytes over, as `postMessage` transfers: an opener on another thread takes
+   * them without a copy, and the caller must not use them afterwards.
+   */
+  transfer?: boolean;
+}
+
 /** Opens (authenticates, decrypts, decompresses, verifies) stored blobs: a `BlobCodec`, or a pool. */
 export interface BlobOpener {
-  open(blob: SinkBlob): Promise<Uint8Array>;
+  open(blob: SinkBlob, options?: OpenOptions): Promise<Uint8Array>;
 }
 
 /**
@@ -44,7 +53,10 @@ export class CatalogReader {
     idHex: string,
     options: ReadOptions & { opener?: BlobOpener } = {},
   ): Promise<Uint8Array> {
-    return (options.opener ?? this.#codec).open(await this.fetchBlob(idHex, options));
+    // The blob was fetched for this call alone: an opener may take its bytes.
+    return (options.opener ?? this.#codec).open(await this.fetchBlob(idHex, options), {
+      transfer: true,
+    });
   }
 
   /**

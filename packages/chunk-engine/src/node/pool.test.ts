@@ -1,4 +1,4 @@
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,39 @@ describe('SealPool', () => {
       expect(error).toMatchObject({ code: 'BLOB_AUTH_FAILED', blobId: toHex(blob.id) });
     } finally {
       await pool.close();
+    }
+  });
+
+  it('moves the bytes of blobs handed over to open or restore, and copies the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seal-pool-'));
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 1 });
+    try {
+      const plaintext = new TextEncoder().encode('moved, not copied '.repeat(500));
+      const sealed = await codec.seal('data', plaintext);
+      const copy = () => ({ ...sealed, bytes: sealed.bytes.slice() });
+      const kept = copy();
+      expect(await pool.open(kept)).toEqual(plaintext);
+      expect(kept.bytes.length).toBe(sealed.bytes.length);
+      const handedOver = copy();
+      expect(await pool.open(handedOver, { transfer: true })).toEqual(plaintext);
+      expect(handedOver.bytes.buffer.byteLength).toBe(0);
+      // Node's pool of small buffers cannot move: copied even when handed over.
+      const small = await codec.seal('data', new TextEncoder().encode('small'));
+      const pooled = { ...small, bytes: Buffer.from(small.bytes) };
+      expect(pooled.bytes.buffer.byteLength).toBeGreaterThan(pooled.bytes.length);
+      expect(await pool.open(pooled, { transfer: true })).toEqual(
+        new TextEncoder().encode('small'),
+      );
+      expect(await codec.open(pooled)).toEqual(new TextEncoder().encode('small'));
+      const restored = copy();
+      const meta = { size: plaintext.length, mode: 0o640, mtimeSeconds: 1e9, overwrite: false };
+      await pool.restoreFile(restored, join(dir, 'restored'), meta, { transfer: true });
+      expect(restored.bytes.buffer.byteLength).toBe(0);
+      expect(new Uint8Array(await readFile(join(dir, 'restored')))).toEqual(plaintext);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true });
     }
   });
 

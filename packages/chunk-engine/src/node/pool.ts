@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
 import type { BlobCodec, BlobCodecOptions } from '../blob/codec.ts';
 import type { SinkBlob } from '../blob/sink.ts';
 import type { Sealer } from '../blob/writer.ts';
-import type { BlobOpener } from '../catalog/reader.ts';
+import type { BlobOpener, OpenOptions } from '../catalog/reader.ts';
 import type { ChunkerOptions } from '../chunker/fastcdc.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
 import type { RestoredFileMeta } from './file-writing.ts';
@@ -132,9 +132,13 @@ export class SealPool implements Sealer, BlobOpener {
     return response.file === 'too-large' ? undefined : response.file;
   }
 
-  /** Opens a stored blob on a worker, as `BlobCodec.open` does (same errors). */
-  async open(blob: SinkBlob): Promise<Uint8Array> {
-    const response = await this.#run((job) => ({ job, kind: 'open', blob }), blob.bytes.length, []);
+  /**
+   * Opens a stored blob on a worker, as `BlobCodec.open` does (same errors). The blob's bytes are
+   * copied to the worker, or moved there with `options.transfer`.
+   */
+  async open(blob: SinkBlob, options: OpenOptions = {}): Promise<Uint8Array> {
+    const request = (job: number): SealRequest => ({ job, kind: 'open', blob });
+    const response = await this.#run(request, blob.bytes.length, transferList(blob, options));
     return response.plaintext!;
   }
 
@@ -143,11 +147,16 @@ export class SealPool implements Sealer, BlobOpener {
    * content of a new file at `path` with the given metadata: for restores of one-chunk files,
    * whose file-system calls would otherwise each make a round trip through the event loop.
    * Leaves nothing at `path` when it fails (the codec's errors, `CATALOG_CORRUPT` for a wrong
-   * size, the file system's with their `code`).
+   * size, the file system's with their `code`). The blob's bytes move with `options.transfer`.
    */
-  async restoreFile(blob: SinkBlob, path: string, meta: RestoredFileMeta): Promise<void> {
+  async restoreFile(
+    blob: SinkBlob,
+    path: string,
+    meta: RestoredFileMeta,
+    options: OpenOptions = {},
+  ): Promise<void> {
     const request = (job: number): SealRequest => ({ job, kind: 'restore', blob, path, meta });
-    await this.#run(request, blob.bytes.length, []);
+    await this.#run(request, blob.bytes.length, transferList(blob, options));
   }
 
   async #run(
@@ -231,4 +240,15 @@ export class SealPool implements Sealer, BlobOpener {
     }
     for (const wake of this.#waiting.splice(0)) wake();
   }
+}
+
+/**
+ * What a request carrying `blob` transfers: its bytes' buffer when the caller hands it over (and
+ * it can move: not shared memory, not Node's pool of small buffers).
+ */
+function transferList(blob: SinkBlob, options: OpenOptions): ArrayBuffer[] {
+  const { buffer } = blob.bytes;
+  return options.transfer && buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(buffer)
+    ? [buffer]
+    : [];
 }

@@ -209,7 +209,8 @@ async function restoreFile(
   const single = entry.chunks?.length === 1 && entry.chunkLists === undefined;
   if (pool !== undefined && single) {
     // Opened and written on a worker: most files of a tree are one chunk.
-    await pool.restoreFile(await reader.fetchBlob(entry.chunks![0]!, options), fsPath, meta);
+    const blob = await reader.fetchBlob(entry.chunks![0]!, options);
+    await pool.restoreFile(blob, fsPath, meta, { transfer: true });
     stats.bytesWritten += entry.size;
     return;
   }

@@ -47,6 +47,15 @@ describe.each(['memory', ...Object.keys(fileKinds)])('%s source', (kind) => {
     expect(await source.read(10_000, 0)).toEqual(new Uint8Array(0));
   });
 
+  it("reads into buffers of the caller's own, which share memory with nothing else", async () => {
+    const first = await source.read(100, 50);
+    const second = await source.read(100, 50);
+    first.fill(0);
+    expect(second).toEqual(bytes.subarray(100, 150));
+    expect(await source.read(100, 50)).toEqual(bytes.subarray(100, 150));
+    expect(first.buffer).not.toBe(second.buffer);
+  });
+
   it('rejects ranges past the end with a typed error carrying the offset', async () => {
     const error = await source.read(9_999, 2).catch((e: unknown) => e);
     expect(isStagingFormatError(error, 'SOURCE_OUT_OF_RANGE')).toBe(true);

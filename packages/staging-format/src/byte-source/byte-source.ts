@@ -13,7 +13,8 @@ export interface ByteSource {
   /** Total length in bytes. */
   readonly size: number;
   /**
-   * Reads exactly `length` bytes starting at `offset`.
+   * Reads exactly `length` bytes starting at `offset`, into a buffer of the caller's own: shared
+   * with nothing else, so that it may be kept, changed or moved to another thread.
    *
    * @throws {TypeError | RangeError} when `offset` or `length` is not a non-negative safe integer.
    * @throws {StagingFormatError} `SOURCE_OUT_OF_RANGE` when the range ends past {@link size},

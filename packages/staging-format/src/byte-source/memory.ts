@@ -16,6 +16,14 @@ export class MemoryByteSource implements ByteSource {
   }
 
   async read(offset: number, length: number, options: ReadOptions = {}): Promise<Uint8Array> {
+    return this.#view(offset, length, options).slice();
+  }
+
+  async readInto(target: Uint8Array, offset: number, options: ReadOptions = {}): Promise<void> {
+    target.set(this.#view(offset, target.length, options));
+  }
+
+  #view(offset: number, length: number, options: ReadOptions): Uint8Array {
     options.abortSignal?.throwIfAborted();
     const bytes = this.#bytes;
     if (bytes === undefined) {
@@ -25,10 +33,6 @@ export class MemoryByteSource implements ByteSource {
     }
     checkReadRange(this.size, offset, length);
     return bytes.subarray(offset, offset + length);
-  }
-
-  async readInto(target: Uint8Array, offset: number, options: ReadOptions = {}): Promise<void> {
-    target.set(await this.read(offset, target.length, options));
   }
 
   async close(): Promise<void> {

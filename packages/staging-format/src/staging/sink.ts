@@ -25,6 +25,10 @@ export interface BlobSink {
 }
 
 export interface BlobSource {
-  /** Returns the stored blob; rejects with the package's typed "not found" error when absent. */
+  /**
+   * Returns the stored blob, with bytes of the caller's own (shared with nothing else: the engine
+   * may move them to another thread); rejects with the package's typed "not found" error when
+   * absent.
+   */
   get(id: Uint8Array, options?: { abortSignal?: AbortSignal }): Promise<SinkBlob>;
 }

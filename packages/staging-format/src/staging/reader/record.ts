@@ -27,8 +27,9 @@ export function recordProblem(
 }
 
 /**
- * Checks the bytes of one record (header and stored bytes, as read at `entry.offset`) against its
- * index entry and CRC, and returns the blob.
+ * Checks the bytes of one record (header and stored bytes, as read at `entry.offset` into a buffer
+ * of the caller's own) against its index entry and CRC, and returns the blob, which keeps a view
+ * of those bytes.
  * @throws {StagingFormatError} `VOLUME_BAD_RECORD` at the record's offset.
  */
 export function blobFromRecord(bytes: Uint8Array, entry: IndexEntry, path?: string): SinkBlob {
@@ -43,12 +44,9 @@ export function blobFromRecord(bytes: Uint8Array, entry: IndexEntry, path?: stri
       { offset: entry.offset, ...(path === undefined ? {} : { path }) },
     );
   }
-  return {
-    id: entry.id.slice(),
-    type: entry.type,
-    rawLength: header.rawLength,
-    bytes: stored.slice(),
-  };
+  // The record was read into a buffer of its own (as `ByteSource.read` and `VolumeFile.read`
+  // promise): the blob may keep a view of it, and a consumer may move it to another thread.
+  return { id: entry.id.slice(), type: entry.type, rawLength: header.rawLength, bytes: stored };
 }
 
 /** The typed "not found" error of the blob source contract. */

@@ -12,6 +12,7 @@ export interface VolumeFile {
   sync(): Promise<void>;
   /** Cuts the file to `size` bytes (dropping a torn tail) and makes that durable. */
   truncate(size: number): Promise<void>;
+  /** Reads bytes appended so far (durable or not) into a buffer of the caller's own. */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
