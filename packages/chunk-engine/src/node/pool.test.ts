@@ -118,9 +118,47 @@ describe('SealPool', () => {
       expect(await codec.open(pooled)).toEqual(new TextEncoder().encode('small'));
       const restored = copy();
       const meta = { size: plaintext.length, mode: 0o640, mtimeSeconds: 1e9, overwrite: false };
-      await pool.restoreFile(restored, join(dir, 'restored'), meta, { transfer: true });
+      const file = { blob: restored, path: join(dir, 'restored'), meta };
+      expect(await pool.restoreFiles([file], { transfer: true })).toEqual([undefined]);
       expect(restored.bytes.buffer.byteLength).toBe(0);
       expect(new Uint8Array(await readFile(join(dir, 'restored')))).toEqual(plaintext);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('restores many one-chunk files in one message, failing only the bad ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seal-pool-'));
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 1 });
+    try {
+      const contents = ['first', 'damaged', '', 'exists', 'wrong size', 'last'].map((text) =>
+        new TextEncoder().encode(text.repeat(100)),
+      );
+      const files = await Promise.all(
+        contents.map(async (content, i) => ({
+          blob: await codec.seal('data', content),
+          path: join(dir, `f${i}`),
+          meta: { size: content.length, mode: 0o600, mtimeSeconds: 1e9, overwrite: false },
+        })),
+      );
+      files[1]!.blob.bytes[20]! ^= 1;
+      await writeFile(files[3]!.path, 'in the way');
+      files[4]!.meta.size += 1;
+      const failures = await pool.restoreFiles(files);
+      expect(failures[1]).toMatchObject({ name: 'ChunkEngineError', code: 'BLOB_AUTH_FAILED' });
+      expect(failures[3]).toMatchObject({ code: 'EEXIST' });
+      expect(failures[4]).toMatchObject({ code: 'CATALOG_CORRUPT' });
+      for (const i of [0, 2, 5]) {
+        expect(failures[i]).toBeUndefined();
+        expect(new Uint8Array(await readFile(files[i]!.path))).toEqual(contents[i]);
+      }
+      // A failed file leaves nothing behind; one that was in the way is left alone.
+      await expect(readFile(files[1]!.path)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(readFile(files[4]!.path)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await readFile(files[3]!.path, 'utf8')).toBe('in the way');
+      await expect(pool.restoreFiles([])).resolves.toEqual([]);
     } finally {
       await pool.close();
       await rm(dir, { recursive: true });

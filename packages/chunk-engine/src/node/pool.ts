@@ -14,12 +14,23 @@ export interface SealWorkerData {
   chunker: ChunkerOptions;
 }
 
-/** @internal Message to a seal worker: seal one blob, or read, chunk and hash a small file. */
+/**
+ * @internal Message to a seal worker: seal one blob, read, chunk and hash a small file, open a
+ * blob, or restore one-chunk files.
+ */
 export type SealRequest =
   | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array; id: Uint8Array }
   | { job: number; kind: 'file'; path: string; maxSize: number }
   | { job: number; kind: 'open'; blob: SinkBlob }
-  | { job: number; kind: 'restore'; blob: SinkBlob; path: string; meta: RestoredFileMeta };
+  | { job: number; kind: 'restore'; files: RestoredFile[] };
+
+/** @internal An error as it crosses from a worker: enough to rebuild its class and code. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  code?: string | undefined;
+  blobId?: string | undefined;
+}
 
 /** @internal Message from a seal worker. */
 export interface SealResponse {
@@ -27,7 +38,16 @@ export interface SealResponse {
   blob?: SinkBlob;
   file?: ChunkedFile | 'too-large';
   plaintext?: Uint8Array;
-  error?: { name: string; message: string; code?: string | undefined; blobId?: string | undefined };
+  /** For `restore`: each file's failure, or undefined where it was restored. */
+  failures?: Array<WorkerError | undefined>;
+  error?: WorkerError;
+}
+
+/** A one-chunk file to restore on a worker: its blob, where to write it, and its metadata. */
+export interface RestoredFile {
+  blob: SinkBlob;
+  path: string;
+  meta: RestoredFileMeta;
 }
 
 /** A small file read, chunked and hashed by a worker, not sealed: most chunks may be known. */
@@ -143,20 +163,22 @@ export class SealPool implements Sealer, BlobOpener {
   }
 
   /**
-   * Opens a stored blob on a worker, as {@link open} does, and writes it there as the whole
-   * content of a new file at `path` with the given metadata: for restores of one-chunk files,
-   * whose file-system calls would otherwise each make a round trip through the event loop.
-   * Leaves nothing at `path` when it fails (the codec's errors, `CATALOG_CORRUPT` for a wrong
-   * size, the file system's with their `code`). The blob's bytes move with `options.transfer`.
+   * Opens stored blobs on one worker, as {@link open} does, and writes each there as the whole
+   * content of a new file with the given metadata: for restores of one-chunk files, whose
+   * file-system calls would otherwise each make a round trip through the event loop, and which
+   * go many to a message. Resolves to each file's failure, or undefined where it was restored; a
+   * failed file leaves nothing at its path (the codec's errors, `CATALOG_CORRUPT` for a wrong
+   * size, the file system's with their `code`). The blobs' bytes move with `options.transfer`.
    */
-  async restoreFile(
-    blob: SinkBlob,
-    path: string,
-    meta: RestoredFileMeta,
+  async restoreFiles(
+    files: readonly RestoredFile[],
     options: OpenOptions = {},
-  ): Promise<void> {
-    const request = (job: number): SealRequest => ({ job, kind: 'restore', blob, path, meta });
-    await this.#run(request, blob.bytes.length, transferList(blob, options));
+  ): Promise<Array<Error | undefined>> {
+    const request = (job: number): SealRequest => ({ job, kind: 'restore', files: [...files] });
+    const bytes = files.reduce((sum, file) => sum + file.blob.bytes.length, 0);
+    const transfer = files.flatMap((file) => transferList(file.blob, options));
+    const { failures } = await this.#run(request, bytes, transfer);
+    return failures!.map((failure) => failure && workerError(failure));
   }
 
   async #run(
@@ -212,17 +234,8 @@ export class SealPool implements Sealer, BlobOpener {
     if (pending === undefined) return;
     this.#pending.delete(response.job);
     this.#release(pending);
-    if (response.error === undefined) {
-      pending.resolve(response);
-    } else {
-      // Rebuilt with name and code, so callers can tell a vanished file from a bad argument.
-      const { name, message, code, blobId } = response.error;
-      pending.reject(
-        name === 'ChunkEngineError'
-          ? new ChunkEngineError(code as ChunkEngineErrorCode, message, { blobId })
-          : Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) }),
-      );
-    }
+    if (response.error === undefined) pending.resolve(response);
+    else pending.reject(workerError(response.error));
   }
 
   #release(pending: Pending): void {
@@ -251,4 +264,11 @@ function transferList(blob: SinkBlob, options: OpenOptions): ArrayBuffer[] {
   return options.transfer && buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(buffer)
     ? [buffer]
     : [];
+}
+
+/** An error from a worker, rebuilt with name and code: callers tell a vanished file from a bug. */
+function workerError({ name, message, code, blobId }: WorkerError): Error {
+  return name === 'ChunkEngineError'
+    ? new ChunkEngineError(code as ChunkEngineErrorCode, message, { blobId })
+    : Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) });
 }

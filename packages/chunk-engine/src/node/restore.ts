@@ -5,8 +5,8 @@ import type { BlobSource } from '../blob/sink.ts';
 import type { CatalogEntry, FileEntry } from '../catalog/format.ts';
 import { CatalogReader, splitPath } from '../catalog/reader.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
-import { isAllZero, restoredFileFlags } from './file-writing.ts';
-import { SealPool } from './pool.ts';
+import { isAllZero, type RestoredFileMeta, restoredFileFlags } from './file-writing.ts';
+import { type RestoredFile, SealPool } from './pool.ts';
 import { throttledProgress } from './progress.ts';
 
 /** Options of {@link restoreSnapshot}. */
@@ -101,7 +101,41 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     failed.push({ path, code: code as ChunkEngineErrorCode, message: (error as Error).message });
     stats.failed++;
   };
+  /** Starts `work` once a write slot is free; `work` reports its own failures. */
+  const start = async (work: () => Promise<void>) => {
+    while (running.size >= slots) await Promise.race(running);
+    const task = work().finally(() => running.delete(task));
+    running.add(task);
+  };
+  // One-chunk files (most of a tree) go to the workers many to a message, each message a round
+  // trip between threads. A batch leaves when it is full, or at once while fewer than two are
+  // in flight: batches grow only while the workers have work.
+  let batch: Array<{ path: string; file: RestoredFile }> = [];
+  let batchBytes = 0;
+  const sendBatch = async () => {
+    if (batch.length === 0) return;
+    const files = batch;
+    batch = [];
+    batchBytes = 0;
+    await start(async () => {
+      const failures = await pool!
+        .restoreFiles(
+          files.map(({ file }) => file),
+          { transfer: true },
+        )
+        .catch((error: unknown) => files.map(() => error));
+      for (const [i, { path, file }] of files.entries()) {
+        const failure = failures[i];
+        if (failure === undefined) {
+          stats.files++;
+          stats.bytesWritten += file.meta.size;
+        } else if (!options.abortSignal?.aborted) fail(path, failure);
+      }
+      progress.report();
+    });
+  };
   const finishDirectories = async () => {
+    await sendBatch();
     await Promise.all(running);
     // A file stopped by an abort is not a failed file: the whole restore rejects.
     options.abortSignal?.throwIfAborted();
@@ -150,6 +184,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
           : hardLinkPath(entry.hardLink, base, options.target);
       laterLinks.delete(path);
       if (linkTo !== undefined) {
+        await sendBatch();
         await Promise.all(running);
         if (options.overwrite) await fs.rm(fsPath, { force: true });
         const linked = await fs.link(linkTo, fsPath).then(
@@ -162,17 +197,30 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         }
         if (entry.hardLink !== undefined) laterLinks.set(entry.hardLink, fsPath);
       }
-      while (running.size >= slots) await Promise.race(running);
-      const task = restoreFile(reader, pool, entry, fsPath, options, stats)
-        .then(() => {
-          stats.files++;
-          progress.report();
-        })
-        .catch((error) => {
-          if (!options.abortSignal?.aborted) fail(path, error);
-        })
-        .finally(() => running.delete(task));
-      running.add(task);
+      if (pool !== undefined && entry.chunks?.length === 1 && entry.chunkLists === undefined) {
+        try {
+          const blob = await reader.fetchBlob(entry.chunks[0]!, options);
+          batch.push({ path, file: { blob, path: fsPath, meta: fileMeta(entry, options) } });
+          batchBytes += blob.bytes.length;
+        } catch (error) {
+          options.abortSignal?.throwIfAborted();
+          fail(path, error);
+        }
+        if (batch.length >= maxBatchFiles || batchBytes >= maxBatchBytes || running.size < 2)
+          await sendBatch();
+        continue;
+      }
+      await start(() =>
+        restoreFile(reader, pool, entry, fsPath, options, stats).then(
+          () => {
+            stats.files++;
+            progress.report();
+          },
+          (error) => {
+            if (!options.abortSignal?.aborted) fail(path, error);
+          },
+        ),
+      );
     }
     await finishDirectories();
     progress.flush();
@@ -192,6 +240,21 @@ function hardLinkPath(link: string, base: string[], target: string): string | un
   return join(target, ...parts.slice(base.length));
 }
 
+/** One-chunk files restored together on a worker: up to this many per message… */
+const maxBatchFiles = 64;
+/** …and up to this many stored bytes. */
+const maxBatchBytes = 4 * 1024 * 1024;
+
+function fileMeta(entry: FileEntry, options: RestoreOptions): RestoredFileMeta {
+  return {
+    size: entry.size,
+    mode: entry.mode,
+    mtimeSeconds: mtimeSeconds(entry),
+    overwrite: options.overwrite === true,
+  };
+}
+
+/** Restores a file chunk by chunk on this thread (the chunks opened by `pool` when given). */
 async function restoreFile(
   reader: CatalogReader,
   pool: SealPool | undefined,
@@ -200,20 +263,7 @@ async function restoreFile(
   options: RestoreOptions,
   stats: RestoreProgress,
 ): Promise<void> {
-  const meta = {
-    size: entry.size,
-    mode: entry.mode,
-    mtimeSeconds: mtimeSeconds(entry),
-    overwrite: options.overwrite === true,
-  };
-  const single = entry.chunks?.length === 1 && entry.chunkLists === undefined;
-  if (pool !== undefined && single) {
-    // Opened and written on a worker: most files of a tree are one chunk.
-    const blob = await reader.fetchBlob(entry.chunks![0]!, options);
-    await pool.restoreFile(blob, fsPath, meta, { transfer: true });
-    stats.bytesWritten += entry.size;
-    return;
-  }
+  const meta = fileMeta(entry, options);
   if (meta.overwrite) await fs.rm(fsPath, { force: true });
   const handle = await fs.open(fsPath, restoredFileFlags, 0o600);
   let complete = false;

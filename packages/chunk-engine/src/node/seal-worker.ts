@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
 import { writeWholeFileSync } from './file-writing.ts';
-import type { SealRequest, SealResponse, SealWorkerData } from './pool.ts';
+import type { SealRequest, SealResponse, SealWorkerData, WorkerError } from './pool.ts';
 
 const { codec: codecOptions, chunker } = workerData as SealWorkerData;
 const codec = new BlobCodec(codecOptions);
@@ -44,8 +44,16 @@ async function handle(request: SealRequest): Promise<SealResponse> {
     return { job: request.job, plaintext: await codec.open(request.blob) };
   }
   if (request.kind === 'restore') {
-    writeWholeFileSync(request.path, await codec.open(request.blob), request.meta);
-    return { job: request.job };
+    const failures: Array<WorkerError | undefined> = [];
+    for (const { blob, path, meta } of request.files) {
+      try {
+        writeWholeFileSync(path, await codec.open(blob), meta);
+        failures.push(undefined);
+      } catch (error) {
+        failures.push(serialized(error));
+      }
+    }
+    return { job: request.job, failures };
   }
   const data = readSmallFile(request.path, request.maxSize);
   if (data === undefined) return { job: request.job, file: 'too-large' };
@@ -57,14 +65,19 @@ async function handle(request: SealRequest): Promise<SealResponse> {
   return { job: request.job, file: { data, chunks } };
 }
 
+/** What crosses back of an error: its class name, message and codes. */
+function serialized(error: unknown): WorkerError {
+  const { name, message, code } = error as NodeJS.ErrnoException;
+  const { blobId } = error as { blobId?: string };
+  return { name, message, code, blobId };
+}
+
 port.on('message', async (request: SealRequest) => {
   let response: SealResponse;
   try {
     response = await handle(request);
   } catch (error) {
-    const { name, message, code } = error as NodeJS.ErrnoException;
-    const { blobId } = error as { blobId?: string };
-    response = { job: request.job, error: { name, message, code, blobId } };
+    response = { job: request.job, error: serialized(error) };
   }
   // Move whole buffers; a view may share its buffer (Node's pool), so it is copied instead. A
   // file's content is shared, not moved.
