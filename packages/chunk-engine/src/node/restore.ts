@@ -101,6 +101,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     failed.push({ path, code: code as ChunkEngineErrorCode, message: (error as Error).message });
     stats.failed++;
   };
+  /** Counts a file written, or its failure (a file stopped by an abort is neither). */
+  const settle = (path: string, failure: unknown) => {
+    if (failure === undefined) stats.files++;
+    else if (!options.abortSignal?.aborted) fail(path, failure);
+  };
   /** Starts `work` once a write slot is free; `work` reports its own failures. */
   const start = async (work: () => Promise<void>) => {
     while (running.size >= slots) await Promise.race(running);
@@ -125,11 +130,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         )
         .catch((error: unknown) => files.map(() => error));
       for (const [i, { path, file }] of files.entries()) {
-        const failure = failures[i];
-        if (failure === undefined) {
-          stats.files++;
-          stats.bytesWritten += file.meta.size;
-        } else if (!options.abortSignal?.aborted) fail(path, failure);
+        settle(path, failures[i]);
+        if (failures[i] === undefined) stats.bytesWritten += file.meta.size;
       }
       progress.report();
     });
@@ -220,12 +222,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await start(() =>
         restoreFile(reader, pool, entry, fsPath, options, stats).then(
           () => {
-            stats.files++;
+            settle(path, undefined);
             progress.report();
           },
-          (error) => {
-            if (!options.abortSignal?.aborted) fail(path, error);
-          },
+          (error: unknown) => settle(path, error),
         ),
       );
     }
