@@ -165,6 +165,30 @@ describe('SealPool', () => {
     }
   });
 
+  it('checks many blobs in one message, naming only the damaged ones', async () => {
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 1 });
+    try {
+      const blobs = await Promise.all(
+        ['intact', 'flipped', 'renamed', 'also intact'].map((text) =>
+          codec.seal('data', new TextEncoder().encode(text.repeat(1000))),
+        ),
+      );
+      blobs[1]!.bytes[30]! ^= 1;
+      blobs[2] = { ...blobs[2]!, id: blobs[0]!.id };
+      const handedOver = blobs[3]!;
+      const failures = await pool.checkBlobs(blobs, { transfer: true });
+      expect(failures[0]).toBeUndefined();
+      expect(failures[1]).toMatchObject({ name: 'ChunkEngineError', code: 'BLOB_AUTH_FAILED' });
+      expect(failures[2]).toMatchObject({ name: 'ChunkEngineError', code: 'BLOB_AUTH_FAILED' });
+      expect(failures[3]).toBeUndefined();
+      expect(handedOver.bytes.buffer.byteLength).toBe(0);
+      await expect(pool.checkBlobs([])).resolves.toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('passes errors from a worker back, and fails every seal once closed', async () => {
     const pool = new SealPool(new BlobCodec(), { workers: 1 });
     await expect(pool.seal('data', new Uint8Array(64 * 1024 * 1024 + 1))).rejects.toMatchObject({

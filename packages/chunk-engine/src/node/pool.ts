@@ -16,13 +16,14 @@ export interface SealWorkerData {
 
 /**
  * @internal Message to a seal worker: seal one blob, read, chunk and hash a small file, open a
- * blob, or restore one-chunk files.
+ * blob, restore one-chunk files, or check blobs.
  */
 export type SealRequest =
   | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array; id: Uint8Array }
   | { job: number; kind: 'file'; path: string; maxSize: number }
   | { job: number; kind: 'open'; blob: SinkBlob }
-  | { job: number; kind: 'restore'; files: RestoredFile[] };
+  | { job: number; kind: 'restore'; files: RestoredFile[] }
+  | { job: number; kind: 'check'; blobs: SinkBlob[] };
 
 /** @internal An error as it crosses from a worker: enough to rebuild its class and code. */
 export interface WorkerError {
@@ -38,7 +39,7 @@ export interface SealResponse {
   blob?: SinkBlob;
   file?: ChunkedFile | 'too-large';
   plaintext?: Uint8Array;
-  /** For `restore`: each file's failure, or undefined where it was restored. */
+  /** For `restore` and `check`: each item's failure, or undefined where it succeeded. */
   failures?: Array<WorkerError | undefined>;
   error?: WorkerError;
 }
@@ -177,6 +178,23 @@ export class SealPool implements Sealer, BlobOpener {
     const request = (job: number): SealRequest => ({ job, kind: 'restore', files: [...files] });
     const bytes = files.reduce((sum, file) => sum + file.blob.bytes.length, 0);
     const transfer = files.flatMap((file) => transferList(file.blob, options));
+    const { failures } = await this.#run(request, bytes, transfer);
+    return failures!.map((failure) => failure && workerError(failure));
+  }
+
+  /**
+   * Opens stored blobs on one worker, as {@link open} does, and drops their plaintext: checks
+   * that each is intact (authenticated, decompressed to its length, matching its id) without
+   * sending anything back but failures, many blobs to a message. Resolves to each blob's failure
+   * (the codec's errors), or undefined where it is intact. The bytes move with `options.transfer`.
+   */
+  async checkBlobs(
+    blobs: readonly SinkBlob[],
+    options: OpenOptions = {},
+  ): Promise<Array<Error | undefined>> {
+    const request = (job: number): SealRequest => ({ job, kind: 'check', blobs: [...blobs] });
+    const bytes = blobs.reduce((sum, blob) => sum + blob.bytes.length, 0);
+    const transfer = blobs.flatMap((blob) => transferList(blob, options));
     const { failures } = await this.#run(request, bytes, transfer);
     return failures!.map((failure) => failure && workerError(failure));
   }

@@ -1,7 +1,7 @@
 // Worker thread of SealPool: seals blobs (compression, encryption) off the main thread, opens
-// them for restores (writing one-chunk files itself), and reads, chunks and hashes whole small
-// files (synchronous reads are cheap here, off the event loop); the main thread then asks to seal
-// only the chunks not yet stored.
+// them for restores (writing one-chunk files itself) and checks, and reads, chunks and hashes
+// whole small files (synchronous reads are cheap here, off the event loop); the main thread then
+// asks to seal only the chunks not yet stored.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
@@ -44,16 +44,18 @@ async function handle(request: SealRequest): Promise<SealResponse> {
     return { job: request.job, plaintext: await codec.open(request.blob) };
   }
   if (request.kind === 'restore') {
-    const failures: Array<WorkerError | undefined> = [];
-    for (const { blob, path, meta } of request.files) {
-      try {
-        writeWholeFileSync(path, await codec.open(blob), meta);
-        failures.push(undefined);
-      } catch (error) {
-        failures.push(serialized(error));
-      }
-    }
-    return { job: request.job, failures };
+    return {
+      job: request.job,
+      failures: await eachFailure(request.files, async ({ blob, path, meta }) =>
+        writeWholeFileSync(path, await codec.open(blob), meta),
+      ),
+    };
+  }
+  if (request.kind === 'check') {
+    return {
+      job: request.job,
+      failures: await eachFailure(request.blobs, (blob) => codec.open(blob)),
+    };
   }
   const data = readSmallFile(request.path, request.maxSize);
   if (data === undefined) return { job: request.job, file: 'too-large' };
@@ -63,6 +65,23 @@ async function handle(request: SealRequest): Promise<SealResponse> {
     id: codec.blobId(chunk.data),
   }));
   return { job: request.job, file: { data, chunks } };
+}
+
+/** Runs `task` on each item in turn; each one's failure, or undefined where it succeeded. */
+async function eachFailure<T>(
+  items: readonly T[],
+  task: (item: T) => Promise<unknown>,
+): Promise<Array<WorkerError | undefined>> {
+  const failures: Array<WorkerError | undefined> = [];
+  for (const item of items) {
+    try {
+      await task(item);
+      failures.push(undefined);
+    } catch (error) {
+      failures.push(serialized(error));
+    }
+  }
+  return failures;
 }
 
 /** What crosses back of an error: its class name, message and codes. */
