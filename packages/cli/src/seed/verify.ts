@@ -7,7 +7,9 @@ import {
   type DirectoryEntry,
   type FileEntry,
   fromHex,
+  type SinkBlob,
 } from '@offline-seed/chunk-engine';
+import { SealPool } from '@offline-seed/chunk-engine/node';
 import { isStagingFormatError, type VolumeVerification } from '@offline-seed/staging-format';
 import { directoryArgument, openCodec, withStagingReader } from './location.ts';
 
@@ -17,8 +19,10 @@ export interface VerifyStagingOptions {
   staging: string;
   /** Passphrase of an encrypted location (needed to authenticate blobs and read catalogs). */
   passphrase?: string;
-  /** Files checked at the same time; default 4. */
+  /** Files checked at the same time; default 64. */
   concurrency?: number;
+  /** Threads that open (decrypt, decompress, verify) data blobs; 0 opens them on this thread. Default: available cores. */
+  workers?: number;
   onProgress?: (progress: VerifyStagingProgress) => void;
   abortSignal?: AbortSignal;
 }
@@ -98,10 +102,16 @@ export async function verifyStaging(
       onProgress: ({ bytesDone, bytesTotal }) =>
         options.onProgress?.({ phase: 'volumes', bytesDone, bytesTotal }),
     });
-    const contents = new ContentCheck(reader, codec, options);
+    const pool =
+      options.workers === 0 ? undefined : new SealPool(codec, { workers: options.workers });
+    const contents = new ContentCheck(reader, codec, pool, options);
     const snapshots: SnapshotCheck[] = [];
-    for (const snapshot of descriptor.snapshots) {
-      snapshots.push(await contents.snapshot(snapshot.id, snapshot.time, snapshot.rootId));
+    try {
+      for (const snapshot of descriptor.snapshots) {
+        snapshots.push(await contents.snapshot(snapshot.id, snapshot.time, snapshot.rootId));
+      }
+    } finally {
+      await pool?.close();
     }
     return {
       ok: structure.ok && contents.damagedFiles.length === 0,
@@ -127,27 +137,72 @@ interface Problem {
 
 type ReportDamage = (path: string, type: DamagedFile['type'], problem: Problem) => void;
 
-/** Why a blob or catalog failed, when the failure is damage rather than a fault of the run. */
+/**
+ * Why a blob or catalog failed, when the failure is damage rather than a fault of the run (a
+ * failed worker is the run's fault).
+ */
 function damageOf(error: unknown): Problem | undefined {
+  if (error instanceof ChunkEngineError && error.code === 'WORKER_FAILED') return undefined;
   if (error instanceof ChunkEngineError || isStagingFormatError(error))
     return { code: error.code, message: error.message };
   return undefined;
 }
 
-/** Walks snapshots' catalogs, reading every blob once and recording what is damaged. */
+/** Blob checks of one file awaited in order; more start while the first are pending. */
+const checksPerFile = 8;
+/** Blobs checked on a worker together: up to this many per message… */
+const maxBatchBlobs = 64;
+/** …and up to this many stored bytes. */
+const maxBatchBytes = 4 * 1024 * 1024;
+/** Blobs fetched (or being fetched) and not yet checked before fetching waits… */
+const maxBlobsInFlight = 256;
+/** …or stored bytes. */
+const maxBytesInFlight = 64 * 1024 * 1024;
+
+/** A fetched blob waiting for its batch, and how to report its outcome. */
+interface BatchedBlob {
+  blob: SinkBlob;
+  settle(failure: unknown): void;
+}
+
+/** Walks snapshots' catalogs, checking every blob once and recording what is damaged. */
 class ContentCheck {
   readonly damagedFiles: DamagedFile[] = [];
   blobsChecked = 0;
   bytesChecked = 0;
   readonly #catalog: CatalogReader;
+  readonly #codec: BlobCodec;
+  readonly #pool: SealPool | undefined;
   readonly #options: VerifyStagingOptions;
   /** Ids read and found intact; a compact set, as a location may hold millions of blobs. */
   readonly #intact = new DedupIndex();
   readonly #damaged = new Map<string, Problem>();
+  /** Checks under way, by blob id: files sharing a blob wait for the same check. */
+  readonly #checking = new Map<string, Promise<Problem | undefined>>();
+  /** File tasks under way; they never reject: a fault of the run lands in `#fatal`. */
   readonly #running = new Set<Promise<void>>();
+  #fatal: unknown;
+  // One-blob files (most of a tree) go to the workers many to a message. A batch leaves when it
+  // is full, or at once while fewer than two are in flight: batches grow only while the workers
+  // have work, and each batch that comes back sends the one that filled meanwhile (so a batch
+  // never waits for blobs that will not come).
+  #batch: BatchedBlob[] = [];
+  #batchBytes = 0;
+  #batchesInFlight = 0;
+  /** Blobs being fetched or checked, and their stored bytes once fetched. */
+  #blobsInFlight = 0;
+  #bytesInFlight = 0;
+  readonly #waitingForRoom: Array<() => void> = [];
 
-  constructor(source: BlobSource, codec: BlobCodec, options: VerifyStagingOptions) {
+  constructor(
+    source: BlobSource,
+    codec: BlobCodec,
+    pool: SealPool | undefined,
+    options: VerifyStagingOptions,
+  ) {
     this.#catalog = new CatalogReader(source, codec);
+    this.#codec = codec;
+    this.#pool = pool;
     this.#options = options;
   }
 
@@ -166,8 +221,14 @@ class ContentCheck {
       damaged('', 'dir', { ...problem, blobId: rootId });
       return check;
     }
-    await this.#directory(root, '', check, damaged);
-    await Promise.all(this.#running);
+    try {
+      await this.#directory(root, '', check, damaged);
+    } finally {
+      // Files under way finish before the error (or the end) closes the workers.
+      await Promise.allSettled(this.#running);
+    }
+    if (this.#fatal !== undefined) throw this.#fatal;
+    this.#options.abortSignal?.throwIfAborted();
     return check;
   }
 
@@ -177,19 +238,25 @@ class ContentCheck {
     check: SnapshotCheck,
     damaged: ReportDamage,
   ): Promise<void> {
+    const concurrency = this.#options.concurrency ?? 64;
     try {
       for await (const entry of this.#catalog.entries(directory, this.#options)) {
         const childPath = path === '' ? entry.name : `${path}/${entry.name}`;
         if (entry.type === 'dir') await this.#directory(entry, childPath, check, damaged);
         if (entry.type !== 'file') continue;
-        while (this.#running.size >= (this.#options.concurrency ?? 4))
-          await Promise.race(this.#running);
-        const task = this.#file(entry).then((problem) => {
-          if (problem === undefined) check.filesIntact++;
-          else damaged(childPath, 'file', problem);
-        });
+        while (this.#running.size >= concurrency) await Promise.race(this.#running);
+        if (this.#fatal !== undefined) throw this.#fatal;
+        const task = this.#file(entry).then(
+          (problem) => {
+            if (problem === undefined) check.filesIntact++;
+            else damaged(childPath, 'file', problem);
+          },
+          (error: unknown) => {
+            this.#fatal ??= error;
+          },
+        );
         this.#running.add(task);
-        task.finally(() => this.#running.delete(task)).catch(() => {});
+        task.finally(() => this.#running.delete(task));
       }
     } catch (error) {
       const problem = damageOf(error);
@@ -198,32 +265,67 @@ class ContentCheck {
     }
   }
 
-  /** The first problem among the blobs of `file`, or `undefined` when all are intact. */
+  /**
+   * The first problem among the blobs of `file`, in order, or `undefined` when all are intact.
+   * Its later blobs are checked all the same: the report counts every blob.
+   */
   async #file(file: FileEntry): Promise<Problem | undefined> {
+    const checks: Array<Promise<Problem | undefined>> = [];
+    let first: Problem | undefined;
     try {
       for await (const blobId of this.#catalog.chunkIds(file, this.#options)) {
-        const problem = await this.#blob(blobId);
-        if (problem) return { ...problem, blobId };
+        const check = this.#blob(blobId);
+        if (check === undefined) continue;
+        checks.push(check);
+        if (checks.length >= checksPerFile) {
+          const problem = await checks.shift()!;
+          first ??= problem;
+        }
+      }
+      for (const check of checks.splice(0)) {
+        const problem = await check;
+        first ??= problem;
       }
     } catch (error) {
       // A chunk list (a catalog blob) of a large file is damaged.
       const problem = damageOf(error);
       if (problem === undefined) throw error;
-      return problem;
+      first ??= problem;
+    } finally {
+      // Checks left behind by an error settle on their own (and are shared by id).
+      for (const check of checks) check.catch(() => {});
     }
-    return undefined;
+    return first;
   }
 
-  async #blob(blobId: string): Promise<Problem | undefined> {
+  /** The check of one blob: undefined when it is known intact, else its problem or undefined. */
+  #blob(blobId: string): Promise<Problem | undefined> | undefined {
     const id = fromHex(blobId, 32);
     if (id !== undefined && this.#intact.has(id)) return undefined;
     const known = this.#damaged.get(blobId);
-    if (known) return known;
+    if (known) return Promise.resolve(known);
+    let check = this.#checking.get(blobId);
+    if (check === undefined) {
+      check = this.#check(blobId).finally(() => this.#checking.delete(blobId));
+      this.#checking.set(blobId, check);
+    }
+    return check;
+  }
+
+  async #check(blobId: string): Promise<Problem | undefined> {
+    while (this.#blobsInFlight >= maxBlobsInFlight || this.#bytesInFlight >= maxBytesInFlight)
+      await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
+    this.#blobsInFlight++;
+    let bytes = 0;
     try {
-      const plaintext = await this.#catalog.readBlob(blobId, this.#options);
-      this.#intact.add(id!);
+      const blob = await this.#catalog.fetchBlob(blobId, this.#options);
+      bytes = blob.bytes.length;
+      this.#bytesInFlight += bytes;
+      const rawLength = blob.rawLength;
+      await this.#open(blob);
+      this.#intact.add(blob.id);
       this.blobsChecked++;
-      this.bytesChecked += plaintext.length;
+      this.bytesChecked += rawLength;
       this.#options.onProgress?.({
         phase: 'contents',
         bytesDone: this.bytesChecked,
@@ -231,10 +333,56 @@ class ContentCheck {
       });
       return undefined;
     } catch (error) {
-      const problem = damageOf(error);
-      if (problem === undefined) throw error;
+      const damage = damageOf(error);
+      if (damage === undefined) throw error;
+      const problem = { ...damage, blobId };
       this.#damaged.set(blobId, problem);
       return problem;
+    } finally {
+      this.#blobsInFlight--;
+      this.#bytesInFlight -= bytes;
+      for (const wake of this.#waitingForRoom.splice(0)) wake();
     }
+  }
+
+  /** Opens `blob` (on a worker, in a batch, when there is a pool); rejects when it is damaged. */
+  async #open(blob: SinkBlob): Promise<void> {
+    if (this.#pool === undefined) {
+      await this.#codec.open(blob);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#batch.push({
+        blob,
+        settle: (failure) => (failure === undefined ? resolve() : reject(failure)),
+      });
+      this.#batchBytes += blob.bytes.length;
+      if (
+        this.#batch.length >= maxBatchBlobs ||
+        this.#batchBytes >= maxBatchBytes ||
+        this.#batchesInFlight < 2
+      )
+        this.#sendBatch();
+    });
+  }
+
+  #sendBatch(): void {
+    const batch = this.#batch;
+    if (batch.length === 0 || this.#pool === undefined) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchesInFlight++;
+    // The blobs were fetched for this check alone: the worker may take their bytes.
+    this.#pool
+      .checkBlobs(
+        batch.map(({ blob }) => blob),
+        { transfer: true },
+      )
+      .catch((error: unknown) => batch.map(() => error))
+      .then((failures) => {
+        this.#batchesInFlight--;
+        for (const [i, { settle }] of batch.entries()) settle(failures[i]);
+        this.#sendBatch();
+      });
   }
 }
