@@ -94,6 +94,38 @@ describe('StagingWriter and readers over an in-memory location', () => {
     await reader.close();
   });
 
+  it('hands each blob whose record checks out to onBlob, in the one verification pass', async () => {
+    const { store, writer, blobs } = await writeLocation(40, 250_000);
+    await writer.close({ seal: true });
+    const hex = (id: Uint8Array) => Buffer.from(id).toString('hex');
+    const records = (reader: StagingReader) =>
+      reader.sealed.volumes.flatMap((volume) =>
+        [...volume.entries()].sort((a, b) => a.offset - b.offset),
+      );
+    const intact = await StagingReader.open(store);
+    const damaged = records(intact)[1]!;
+    await intact.close();
+    // A byte of the second record's stored bytes (past its 56-byte header).
+    const file = writer.descriptor.volumes[0]!.file;
+    const bytes = store.snapshot(file)!;
+    bytes[damaged.offset + 100]! ^= 1;
+    store.put(file, bytes);
+
+    const reader = await StagingReader.open(store);
+    const seen: SinkBlob[] = [];
+    const verification = await reader.verify({ onBlob: async (blob) => void seen.push(blob) });
+    expect(verification.volumes[0]!.damagedBlobs.map((blob) => blob.id)).toEqual([hex(damaged.id)]);
+    // Every other blob, whole (records span the 2 MiB blocks), in the order of the volumes.
+    expect(seen.map((blob) => hex(blob.id))).toEqual(
+      records(reader)
+        .filter((_, i) => i !== 1)
+        .map((entry) => hex(entry.id)),
+    );
+    const written = new Map(blobs.map((blob) => [hex(blob.id), blob]));
+    for (const blob of seen) expect(blobDifference(blob, written.get(hex(blob.id))!)).toBe('same');
+    await reader.close();
+  });
+
   it('writes sealed volumes that are fixed VHDs Azure accepts, with correct transfer hashes', async () => {
     const { store, writer } = await writeLocation(12, 200_000);
     await writer.close({ seal: true });

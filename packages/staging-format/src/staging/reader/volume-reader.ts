@@ -31,6 +31,12 @@ export interface OpenVolumeOptions extends ReadOptions {
 /** Options of `verify()`: progress in bytes of payload read and checked. */
 export interface VerifyOptions extends ReadOptions {
   onProgress?: (progress: Progress) => void;
+  /**
+   * Called with each blob whose record checks out, in file order, as the pass reads it (its
+   * bytes are its own): to check contents in the same single read of the volume. Awaited, so it
+   * can hold the pass back.
+   */
+  onBlob?: (blob: SinkBlob) => void | Promise<void>;
 }
 
 /** A 2 MiB block whose SHA-256 does not match the table. */
@@ -232,7 +238,7 @@ export class VolumeReader implements BlobSource {
     const records = [...this.#index.entries()].sort((a, b) => a.offset - b.offset);
     const damagedBlocks: DamagedBlock[] = [];
     const damagedBlobs: DamagedBlob[] = [];
-    const checker = new RecordStreamChecker(records, damagedBlobs);
+    const checker = new RecordStreamChecker(records, damagedBlobs, options.onBlob !== undefined);
     // One buffer for every block: neither the hash nor the checker keeps what it is given.
     const buffer = pageAlignedBytes(Math.min(CHECKSUM_BLOCK_SIZE, end));
     for (let block = 0; block < blockCount; block++) {
@@ -250,6 +256,7 @@ export class VolumeReader implements BlobSource {
         });
       }
       checker.push(offset, bytes);
+      for (const blob of checker.takeBlobs()) await options.onBlob?.(blob);
       options.onProgress?.({ bytesDone: offset + length, bytesTotal: end });
     }
     return {
@@ -277,17 +284,32 @@ function blobsIn(byOffset: readonly IndexEntry[], start: number, end: number): s
     .map((entry) => toHex(entry.id));
 }
 
-/** Checks records (sorted by offset) against the payload as it streams by, block after block. */
+/**
+ * Checks records (sorted by offset) against the payload as it streams by, block after block;
+ * optionally collects the blobs of the records that check out.
+ */
 class RecordStreamChecker {
   readonly #records: readonly IndexEntry[];
   readonly #damaged: DamagedBlob[];
   #next = 0;
   #header = new Uint8Array(RECORD_HEADER_SIZE);
   #crc = 0;
+  /** The current record's stored bytes, when blobs are collected. */
+  #stored: Uint8Array | undefined;
+  readonly #collect: boolean;
+  #blobs: SinkBlob[] = [];
 
-  constructor(records: readonly IndexEntry[], damaged: DamagedBlob[]) {
+  constructor(records: readonly IndexEntry[], damaged: DamagedBlob[], collectBlobs = false) {
     this.#records = records;
     this.#damaged = damaged;
+    this.#collect = collectBlobs;
+  }
+
+  /** The blobs of the records completed since the last call that checked out. */
+  takeBlobs(): SinkBlob[] {
+    const blobs = this.#blobs;
+    this.#blobs = [];
+    return blobs;
   }
 
   push(start: number, bytes: Uint8Array): void {
@@ -305,8 +327,13 @@ class RecordStreamChecker {
         if (headerTo === headerEnd) this.#crc = headerCrc(this.#header);
       }
       const payloadFrom = Math.max(from, headerEnd);
-      if (payloadFrom < to)
-        this.#crc = crc32(bytes.subarray(payloadFrom - start, to - start), this.#crc);
+      if (this.#collect && from === record.offset)
+        this.#stored = new Uint8Array(record.storedLength);
+      if (payloadFrom < to) {
+        const piece = bytes.subarray(payloadFrom - start, to - start);
+        this.#crc = crc32(piece, this.#crc);
+        this.#stored?.set(piece, payloadFrom - headerEnd);
+      }
       if (to < recordEnd) return;
       this.#finish(record);
       this.#next++;
@@ -314,8 +341,14 @@ class RecordStreamChecker {
   }
 
   #finish(record: IndexEntry): void {
-    const reason = recordProblem(decodeRecordHeader(this.#header), record, this.#crc);
+    const header = decodeRecordHeader(this.#header);
+    const reason = recordProblem(header, record, this.#crc);
     if (reason !== undefined)
       this.#damaged.push({ id: toHex(record.id), offset: record.offset, reason });
+    else if (this.#stored !== undefined && typeof header !== 'string') {
+      const { id, type } = record;
+      this.#blobs.push({ id: id.slice(), type, rawLength: header.rawLength, bytes: this.#stored });
+    }
+    this.#stored = undefined;
   }
 }
