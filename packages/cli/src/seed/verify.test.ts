@@ -99,6 +99,21 @@ describe('verifyStaging', () => {
     expect(pooled.bytesChecked).toBe(oneThread.bytesChecked);
   });
 
+  it('reads the blobs of a volume still open through the catalog', async () => {
+    const dir = await scratchDir('verify-open-volume');
+    const source = join(dir, 'source');
+    await fs.mkdir(source);
+    for (let i = 0; i < 20; i++) await fs.writeFile(join(source, `f${i}`), randomBytes(1000));
+    const staging = join(dir, 'staging');
+    await stageDirectory(source, { staging, passphrase, scrypt: testScrypt, seal: false });
+    for (const workers of [undefined, 0]) {
+      const report = await verifyStaging({ staging, passphrase, workers });
+      expect(report.volumes).toEqual([]);
+      expect(report.unsealed).toMatchObject({ volume: 1 });
+      expect(report).toMatchObject({ ok: true, blobsChecked: 20, bytesChecked: 20_000 });
+    }
+  });
+
   it('rejects with the abort when aborted while checking contents', async () => {
     const dir = await scratchDir('verify-abort');
     const source = join(dir, 'source');

@@ -8,9 +8,14 @@ import {
   type FileEntry,
   fromHex,
   type SinkBlob,
+  toHex,
 } from '@offline-seed/chunk-engine';
 import { SealPool } from '@offline-seed/chunk-engine/node';
-import { isStagingFormatError, type VolumeVerification } from '@offline-seed/staging-format';
+import {
+  isStagingFormatError,
+  type StagingVerification,
+  type VolumeVerification,
+} from '@offline-seed/staging-format';
 import { directoryArgument, openCodec, withStagingReader } from './location.ts';
 
 /** Options of {@link verifyStaging}. */
@@ -71,7 +76,7 @@ export interface StagingVerificationReport {
   /** The volume still open (an interrupted run): complete records, and a torn tail to recover. */
   unsealed: { volume: number; records: number; tailBytes: number } | undefined;
   snapshots: SnapshotCheck[];
-  /** Distinct data blobs read and authenticated. */
+  /** Distinct data blobs read and found intact (in the volumes, or referred to by a snapshot). */
   blobsChecked: number;
   bytesChecked: number;
   /** Files and directories of any snapshot that a damaged or missing blob breaks. */
@@ -81,9 +86,11 @@ export interface StagingVerificationReport {
 
 /**
  * Checks a staging location end to end: every 2 MiB block checksum and record of every sealed
- * volume, then every snapshot's catalog and every blob it refers to (read, authenticated,
- * decompressed, matched to its id: each distinct blob once). Damage does not stop it: the report
- * names the files each damaged blob breaks, in every snapshot.
+ * volume, every data blob (authenticated, decompressed, matched to its id: each distinct blob
+ * once, on worker threads, as that same pass reads it), then every snapshot's catalog and every
+ * blob it refers to that the pass did not find intact (those of the open volume, or missing).
+ * Damage does not stop it: the report names the files each damaged blob breaks, in every
+ * snapshot.
  *
  * @throws {@link CliError} `PASSPHRASE_REQUIRED`; `ChunkEngineError` `WRONG_PASSPHRASE`;
  *   `StagingFormatError` when the location cannot be opened at all (missing, foreign or missing
@@ -97,19 +104,23 @@ export async function verifyStaging(
   return withStagingReader(staging, options, async (reader) => {
     const { descriptor } = reader;
     const codec = await openCodec(descriptor, staging, options.passphrase);
-    const structure = await reader.verify({
-      abortSignal: options.abortSignal,
-      onProgress: ({ bytesDone, bytesTotal }) =>
-        options.onProgress?.({ phase: 'volumes', bytesDone, bytesTotal }),
-    });
     const pool =
       options.workers === 0 ? undefined : new SealPool(codec, { workers: options.workers });
     const contents = new ContentCheck(reader, codec, pool, options);
     const snapshots: SnapshotCheck[] = [];
+    let structure: StagingVerification;
     try {
+      // One read of the volumes: the data blobs it finds intact are authenticated on the way.
+      structure = await reader.verify({
+        abortSignal: options.abortSignal,
+        onProgress: ({ bytesDone, bytesTotal }) =>
+          options.onProgress?.({ phase: 'volumes', bytesDone, bytesTotal }),
+        onBlob: (blob) => contents.checkRead(blob),
+      });
       for (const snapshot of descriptor.snapshots) {
         snapshots.push(await contents.snapshot(snapshot.id, snapshot.time, snapshot.rootId));
       }
+      await contents.finish();
     } finally {
       await pool?.close();
     }
@@ -182,6 +193,8 @@ class ContentCheck {
   /** File tasks under way; they never reject: a fault of the run lands in `#fatal`. */
   readonly #running = new Set<Promise<void>>();
   #fatal: unknown;
+  /** Contents progress is reported once the volumes' pass (and its progress) is over. */
+  #walking = false;
   // One-blob files (most of a tree) go to the workers many to a message. A batch leaves when it
   // is full, or at once while fewer than two are in flight: batches grow only while the workers
   // have work, and each batch that comes back sends the one that filled meanwhile (so a batch
@@ -207,6 +220,7 @@ class ContentCheck {
   }
 
   async snapshot(id: string, time: string, rootId: string): Promise<SnapshotCheck> {
+    this.#walking = true;
     const check: SnapshotCheck = { id, time, filesIntact: 0, damaged: 0 };
     const damaged: ReportDamage = (path, type, problem) => {
       this.damagedFiles.push({ snapshotId: id, path, type, ...problem });
@@ -298,27 +312,54 @@ class ContentCheck {
     return first;
   }
 
-  /** The check of one blob: undefined when it is known intact, else its problem or undefined. */
-  #blob(blobId: string): Promise<Problem | undefined> | undefined {
+  /**
+   * Starts checking a data blob the volumes' pass read (the walk then finds it checked, without
+   * reading it again); resolves once it is under way, so that the pass waits while too many are.
+   */
+  async checkRead(blob: SinkBlob): Promise<void> {
+    if (blob.type !== 'data') return;
+    await this.#room();
+    this.#blob(toHex(blob.id), blob);
+  }
+
+  /** Waits for every check under way (those of blobs no snapshot refers to too). */
+  async finish(): Promise<void> {
+    await Promise.allSettled(this.#checking.values());
+    if (this.#fatal !== undefined) throw this.#fatal;
+  }
+
+  /**
+   * The check of one blob (of `read`, or fetched): undefined when it is known intact, else its
+   * problem or undefined.
+   */
+  #blob(blobId: string, read?: SinkBlob): Promise<Problem | undefined> | undefined {
     const id = fromHex(blobId, 32);
     if (id !== undefined && this.#intact.has(id)) return undefined;
     const known = this.#damaged.get(blobId);
     if (known) return Promise.resolve(known);
     let check = this.#checking.get(blobId);
     if (check === undefined) {
-      check = this.#check(blobId).finally(() => this.#checking.delete(blobId));
+      check = this.#check(blobId, read).finally(() => this.#checking.delete(blobId));
+      // A fault of the run stops it even when no file waits for this blob yet.
+      check.catch((error: unknown) => {
+        this.#fatal ??= error;
+      });
       this.#checking.set(blobId, check);
     }
     return check;
   }
 
-  async #check(blobId: string): Promise<Problem | undefined> {
+  async #room(): Promise<void> {
     while (this.#blobsInFlight >= maxBlobsInFlight || this.#bytesInFlight >= maxBytesInFlight)
       await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
+  }
+
+  async #check(blobId: string, read: SinkBlob | undefined): Promise<Problem | undefined> {
+    await this.#room();
     this.#blobsInFlight++;
     let bytes = 0;
     try {
-      const blob = await this.#catalog.fetchBlob(blobId, this.#options);
+      const blob = read ?? (await this.#catalog.fetchBlob(blobId, this.#options));
       bytes = blob.bytes.length;
       this.#bytesInFlight += bytes;
       const rawLength = blob.rawLength;
@@ -326,11 +367,13 @@ class ContentCheck {
       this.#intact.add(blob.id);
       this.blobsChecked++;
       this.bytesChecked += rawLength;
-      this.#options.onProgress?.({
-        phase: 'contents',
-        bytesDone: this.bytesChecked,
-        bytesTotal: undefined,
-      });
+      if (this.#walking) {
+        this.#options.onProgress?.({
+          phase: 'contents',
+          bytesDone: this.bytesChecked,
+          bytesTotal: undefined,
+        });
+      }
       return undefined;
     } catch (error) {
       const damage = damageOf(error);
