@@ -26,6 +26,17 @@ async function damageUnseenByCrc(path: string, offset: number): Promise<void> {
   }
 }
 
+/** A location holding one snapshot of `files` files of 1000 random bytes each. */
+async function stagedLocation(prefix: string, files: number, options: { seal: boolean }) {
+  const dir = await scratchDir(prefix);
+  const source = join(dir, 'source');
+  await fs.mkdir(source);
+  for (let i = 0; i < files; i++) await fs.writeFile(join(source, `f${i}`), randomBytes(1000));
+  const staging = join(dir, 'staging');
+  await stageDirectory(source, { staging, passphrase, scrypt: testScrypt, ...options });
+  return staging;
+}
+
 describe('verifyStaging', () => {
   it('checks blobs on worker threads, in batches, and finds what one thread finds', async () => {
     const dir = await scratchDir('verify-contents');
@@ -100,12 +111,7 @@ describe('verifyStaging', () => {
   });
 
   it('reads the blobs of a volume still open through the catalog', async () => {
-    const dir = await scratchDir('verify-open-volume');
-    const source = join(dir, 'source');
-    await fs.mkdir(source);
-    for (let i = 0; i < 20; i++) await fs.writeFile(join(source, `f${i}`), randomBytes(1000));
-    const staging = join(dir, 'staging');
-    await stageDirectory(source, { staging, passphrase, scrypt: testScrypt, seal: false });
+    const staging = await stagedLocation('verify-open-volume', 20, { seal: false });
     for (const workers of [undefined, 0]) {
       const report = await verifyStaging({ staging, passphrase, workers });
       expect(report.volumes).toEqual([]);
@@ -115,12 +121,7 @@ describe('verifyStaging', () => {
   });
 
   it('rejects with the abort when aborted while checking contents', async () => {
-    const dir = await scratchDir('verify-abort');
-    const source = join(dir, 'source');
-    await fs.mkdir(source);
-    for (let i = 0; i < 50; i++) await fs.writeFile(join(source, `f${i}`), randomBytes(1000));
-    const staging = join(dir, 'staging');
-    await stageDirectory(source, { staging, passphrase, scrypt: testScrypt });
+    const staging = await stagedLocation('verify-abort', 50, { seal: true });
     const controller = new AbortController();
     await expect(
       verifyStaging({
