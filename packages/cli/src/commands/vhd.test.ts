@@ -216,7 +216,7 @@ describe('offline-seed vhd', () => {
       '--force',
     );
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/also an input/);
+    expect(result.err).toMatch(/also an input; write to another file \(.*self\.vhd\)$/m);
     expect((await readFile(join(dir, 'self.vhd'))).equals(before)).toBe(true);
   });
 

@@ -85,7 +85,9 @@ async function writeNewFile<T>(
   const target = await realPath(path);
   for (const input of inputs)
     if (input !== undefined && (await realPath(input)) === target)
-      throw new CliError('USAGE', `the output ${path} is also an input; write to another file`);
+      throw new CliError('USAGE', `the output ${path} is also an input; write to another file`, {
+        path,
+      });
   const sink = await FileByteSink.open(path, force ? 'overwrite' : 'create');
   try {
     const result = await work(sink);
@@ -236,10 +238,11 @@ const create: Command = {
     const fromText = stringOption(context.values, 'from');
     const from = fromText === undefined ? undefined : resolve(context.io.cwd, fromText);
     const parentText = stringOption(context.values, 'parent');
+    const parent = parentText === undefined ? undefined : resolve(context.io.cwd, parentText);
     const type = stringOption(context.values, 'type') ?? 'dynamic';
     if (type !== 'fixed' && type !== 'dynamic')
       throw usage('vhd create', `--type expected fixed or dynamic, got "${type}"`);
-    if (parentText !== undefined && from === undefined)
+    if (parent !== undefined && from === undefined)
       throw usage('vhd create', '--parent needs --from RAW: the disk the child should read as');
     if (from === undefined && size === undefined)
       throw usage('vhd create', 'give --size, --from RAW, or both');
@@ -249,9 +252,9 @@ const create: Command = {
       force: context.values.force === true,
       onProgress: (progress: Progress) => bar.update(progress),
     };
-    const result = await (parentText === undefined
-      ? createFromRaw(out, type, size, from, options)
-      : createChild(out, resolve(context.io.cwd, parentText), size, from!, options)
+    const result = await (parent !== undefined && from !== undefined
+      ? createChild(out, parent, size, from, options)
+      : createFromRaw(out, type, size, from, options)
     ).finally(() => bar.finish());
     printResult(
       context.io,
