@@ -1,6 +1,7 @@
 // `offline-seed stage` / `restore` against `restic backup` / `restore` on a working copy of a real
 // tree, side by side in one run: a full backup, "a day of changes" and the incremental, then both
-// restores into fresh directories. Needs the built CLI (`npx turbo run build --filter=@offline-seed/cli...`),
+// restores into fresh directories, and a check of every stored byte (`verify` against
+// `restic check --read-data`). Needs the built CLI (`npx turbo run build --filter=@offline-seed/cli...`),
 // restic (repository version 2, default compression) and GNU time.
 //
 // Run: node packages/cli/bench/stage-vs-restic.ts [DIR=/usr/lib] [--limit SIZE] [--seed N]
@@ -256,6 +257,13 @@ try {
     ['--repo', paths.repo, 'restore', 'latest', '--target', paths.resticRestore],
     [paths.staging, paths.repo],
   );
+  // Every block and blob read back and authenticated, against restic's full data check.
+  sideBySide(
+    'verify',
+    ['verify', '--staging', paths.staging, '--json'],
+    ['--repo', paths.repo, 'check', '--read-data', '--quiet'],
+    [paths.staging, paths.repo],
+  );
   const same = spawnSync('diff', ['-rq', paths.source, paths.ourRestore]);
   console.log(
     same.status === 0
@@ -268,7 +276,7 @@ try {
   console.log(
     '\nratios offline-seed / restic (targets: time ≤ 0.5 full, ≤ 0.7 incremental, ≤ 0.5 restore)',
   );
-  for (const step of ['full backup', 'incremental', 'restore']) {
+  for (const step of ['full backup', 'incremental', 'restore', 'verify']) {
     const [ours, theirs] = ['offline-seed', 'restic'].map(
       (tool) => rows.find((r) => r.step === step && r.tool === tool)!,
     );
