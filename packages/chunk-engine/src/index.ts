@@ -18,7 +18,13 @@ export {
   type TreeBlob,
 } from './catalog/format.ts';
 export { type BlobOpener, CatalogReader, type ReadOptions } from './catalog/reader.ts';
-export { ChunkRefs, DirectoryPages, type TreeWrite } from './catalog/writer.ts';
+export {
+  ChunkRefs,
+  type DirectoryPage,
+  DirectoryPages,
+  type DirectoryPagesOptions,
+  type TreeWrite,
+} from './catalog/writer.ts';
 export {
   type Chunk,
   type ChunkerOptions,

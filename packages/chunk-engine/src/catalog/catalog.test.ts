@@ -14,6 +14,7 @@ import { CatalogReader } from './reader.ts';
 import {
   ChunkRefs,
   chunkListSize,
+  type DirectoryPage,
   DirectoryPages,
   inlineChunkLimit,
   maxPageBytes,
@@ -41,7 +42,7 @@ function setup() {
 describe('catalog', () => {
   it('splits a big directory into pages and streams it back in order', async () => {
     const { write, reader } = setup();
-    const pages = new DirectoryPages(write, 100);
+    const pages = new DirectoryPages(write, { pageSize: 100 });
     const names = Array.from({ length: 1234 }, (_, i) => `file-${String(i).padStart(5, '0')}`);
     for (const name of names) await pages.add(file(name));
     const dir = {
@@ -61,6 +62,47 @@ describe('catalog', () => {
     await expect(reader.find(rootId, '../file-00001')).rejects.toMatchObject({
       code: 'PATH_NOT_FOUND',
     });
+  });
+
+  it('keeps the ids of pages that come out as in the previous snapshot, writing only the others', async () => {
+    const { write, reader } = setup();
+    const names = Array.from({ length: 250 }, (_, i) => `file-${String(i).padStart(5, '0')}`);
+    let writes = 0;
+    const counted = (tree: TreeBlob) => {
+      writes++;
+      return write(tree);
+    };
+    const pagesOf = async (entries: CatalogEntry[], previous?: DirectoryPage[]) => {
+      const pages = new DirectoryPages(counted, { pageSize: 100, previous });
+      for (const entry of entries) await pages.add(entry);
+      return pages.finish();
+    };
+    const first = await pagesOf(names.map((name) => file(name, { chunks: [hexId(1)] })));
+    const dir = { name: 'd', type: 'dir' as const, mode: 0o755, mtimeNs: '0', pages: first };
+    const previous: DirectoryPage[] = [];
+    for await (const page of reader.pages(dir)) previous.push(page);
+    expect(previous.map((page) => page.id)).toEqual(first);
+
+    expect(writes).toBe(3);
+    // Parsed back from the store, equal field by field: nothing is written again.
+    const same = previous.flatMap((page) => page.entries.map((entry) => ({ ...entry })));
+    expect(await pagesOf(same, previous)).toEqual(first);
+    expect(writes).toBe(3);
+    // One entry of the second page changed: only that page is new.
+    const edited = same.map((entry, i) => (i === 150 ? { ...entry, size: 1 } : entry));
+    const afterEdit = await pagesOf(edited, previous);
+    expect(afterEdit[0]).toBe(first[0]);
+    expect(afterEdit[1]).not.toBe(first[1]);
+    expect(afterEdit[2]).toBe(first[2]);
+    expect(writes).toBe(4);
+    // An entry inserted on the first page moves every later entry: every page is new.
+    const inserted = [same[0]!, file('file-00000a'), ...same.slice(1)];
+    const afterInsert = await pagesOf(inserted, previous);
+    expect(afterInsert.filter((id) => first.includes(id))).toEqual([]);
+    const listed: string[] = [];
+    for await (const entry of reader.entries({ ...dir, pages: afterInsert }))
+      listed.push(entry.name);
+    expect(listed).toEqual(inserted.map((entry) => entry.name));
   });
 
   it('starts a new page before a page of large-file entries grows past 4 MiB', async () => {

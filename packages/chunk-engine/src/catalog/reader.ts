@@ -9,6 +9,7 @@ import {
   type FileEntry,
   type TreeBlob,
 } from './format.ts';
+import type { DirectoryPage } from './writer.ts';
 
 /** Options of the catalog readers. */
 export interface ReadOptions {
@@ -96,15 +97,23 @@ export class CatalogReader {
     return (await this.#readTree(rootId, 'root', options)).root;
   }
 
+  /** The pages of a directory, in order: each page's id and entries, one in memory at a time. */
+  async *pages(
+    directory: DirectoryEntry,
+    options: ReadOptions = {},
+  ): AsyncGenerator<DirectoryPage> {
+    for (const id of directory.pages) {
+      options.abortSignal?.throwIfAborted();
+      yield { id, entries: (await this.#readTree(id, 'page', options)).entries };
+    }
+  }
+
   /** The entries of a directory, in name order, one page in memory at a time. */
   async *entries(
     directory: DirectoryEntry,
     options: ReadOptions = {},
   ): AsyncGenerator<CatalogEntry> {
-    for (const page of directory.pages) {
-      options.abortSignal?.throwIfAborted();
-      yield* (await this.#readTree(page, 'page', options)).entries;
-    }
+    for await (const page of this.pages(directory, options)) yield* page.entries;
   }
 
   /** The chunk ids of a file, in order. */

@@ -15,6 +15,25 @@ export const inlineChunkLimit = 1000;
 /** Chunk ids per chunk-list blob (≈270 KB of JSON; 10 TB at 1 MiB chunks = 2,500 lists). */
 export const chunkListSize = 4096;
 
+/** A page of a directory as a catalog holds it: its blob id and its entries. */
+export interface DirectoryPage {
+  id: string;
+  entries: readonly CatalogEntry[];
+}
+
+/** Options of {@link DirectoryPages}. */
+export interface DirectoryPagesOptions {
+  /** Entries per page; default 1000. */
+  pageSize?: number;
+  /**
+   * The same directory's pages in the previous snapshot, in order (`CatalogReader.pages`): a page
+   * whose entries come out equal to the previous page at its position keeps that page's id and is
+   * not encoded, hashed or written again, so an unchanged directory costs no tree writes. Those
+   * pages must be in the store the new ones go to.
+   */
+  previous?: readonly DirectoryPage[];
+}
+
 /**
  * Collects a directory's entries (added in name order) into page blobs, so a directory of
  * millions of entries never needs more than one page in memory.
@@ -22,13 +41,15 @@ export const chunkListSize = 4096;
 export class DirectoryPages {
   readonly #write: TreeWrite;
   readonly #pageSize: number;
+  readonly #previous: readonly DirectoryPage[];
   #entries: CatalogEntry[] = [];
   #bytes = 0;
   readonly #pages: string[] = [];
 
-  constructor(write: TreeWrite, pageSize = defaultPageSize) {
+  constructor(write: TreeWrite, options: DirectoryPagesOptions = {}) {
     this.#write = write;
-    this.#pageSize = pageSize;
+    this.#pageSize = options.pageSize ?? defaultPageSize;
+    this.#previous = options.previous ?? [];
   }
 
   async add(entry: CatalogEntry): Promise<void> {
@@ -48,8 +69,35 @@ export class DirectoryPages {
     const entries = this.#entries;
     this.#entries = [];
     this.#bytes = 0;
-    this.#pages.push(await this.#write({ version: 1, kind: 'page', entries }));
+    const previous = this.#previous[this.#pages.length];
+    this.#pages.push(
+      previous !== undefined && sameEntries(previous.entries, entries)
+        ? previous.id
+        : await this.#write({ version: 1, kind: 'page', entries }),
+    );
   }
+}
+
+/** Whether two pages list the same entries, field by field (ids as given, in order). */
+function sameEntries(a: readonly CatalogEntry[], b: readonly CatalogEntry[]): boolean {
+  return a.length === b.length && a.every((entry, i) => sameEntry(entry, b[i]!));
+}
+
+function sameEntry(a: CatalogEntry, b: CatalogEntry): boolean {
+  const fields = Object.keys(a) as Array<keyof CatalogEntry>;
+  if (fields.length !== Object.keys(b).length) return false;
+  return fields.every((field) => {
+    const x: unknown = a[field];
+    const y: unknown = b[field];
+    if (x === y) return true;
+    // Chunk ids, chunk lists and pages: arrays of strings.
+    return (
+      Array.isArray(x) &&
+      Array.isArray(y) &&
+      x.length === y.length &&
+      x.every((value, i) => value === y[i])
+    );
+  });
 }
 
 /** Collects a file's chunk ids; spills them into chunk-list blobs when there are many. */

@@ -206,6 +206,15 @@ describe('backup and restore', () => {
     });
     expect(third.rootId).toBe(second.rootId);
     expect(putSpy).not.toHaveBeenCalled();
+    // Unchanged and not re-read: every directory keeps its pages' ids, unhashed; only the root
+    // blob is written (and found stored).
+    const fourth = await backupPlain({
+      sink: store,
+      codec,
+      parent: { rootId: third.rootId, source: store },
+    });
+    expect(fourth.rootId).toBe(second.rootId);
+    expect(fourth.stats).toMatchObject({ bytesRead: 0, newBlobs: 0, duplicateBlobs: 1 });
   });
 
   for (const workers of [0, 2]) {

@@ -14,7 +14,7 @@ import {
   type TreeBlob,
 } from '../catalog/format.ts';
 import { CatalogReader } from '../catalog/reader.ts';
-import { ChunkRefs, DirectoryPages } from '../catalog/writer.ts';
+import { ChunkRefs, type DirectoryPage, DirectoryPages } from '../catalog/writer.ts';
 import { type ChunkerOptions, FastCdc } from '../chunker/fastcdc.ts';
 import { StreamingChunker } from '../chunker/stream.ts';
 import type { DedupIndex } from '../dedup/index.ts';
@@ -32,7 +32,10 @@ export interface BackupOptions {
   chunker?: ChunkerOptions;
   /** Ids already stored (e.g. reloaded from the last run); filled in as blobs are written. */
   index?: DedupIndex;
-  /** The previous snapshot: files unchanged by size, mtime and inode reuse its chunk refs unread. */
+  /**
+   * The previous snapshot, whose blobs are in `sink`: files unchanged by size, mtime and inode
+   * reuse its chunk refs unread, and directory pages that come out the same keep its page ids.
+   */
   parent?: { rootId: string; source: BlobSource };
   /** Read every file even when the parent says it is unchanged. */
   rereadUnchanged?: boolean;
@@ -318,11 +321,14 @@ class BackupRun {
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const previous = new Map<string, CatalogEntry>();
+    const previousPages: DirectoryPage[] = [];
     if (parent && this.parentReader) {
-      for await (const entry of this.parentReader.entries(parent, this.#options))
-        previous.set(entry.name, entry);
+      for await (const page of this.parentReader.pages(parent, this.#options)) {
+        previousPages.push(page);
+        for (const entry of page.entries) previous.set(entry.name, entry);
+      }
     }
-    const pages = new DirectoryPages(this.writeTree);
+    const pages = new DirectoryPages(this.writeTree, { previous: previousPages });
     // Children are stored in name order whatever order they finish in: files are read
     // concurrently (bounded by the read slots), subdirectories walked alongside (walker slots).
     const queue: Array<Promise<CatalogEntry | undefined>> = [];
