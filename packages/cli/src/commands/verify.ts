@@ -70,8 +70,9 @@ export const verifyCommand: Command = {
   summary: 'Check every block and blob of a staging location',
   options: { staging: stagingOption, 'passphrase-file': passphraseFileOption },
   details: [
-    'Checks every 2 MiB block checksum and record of every sealed volume, then reads every',
-    "snapshot's catalog and authenticates every blob it refers to. Exit code 1 when anything is",
+    'Reads every sealed volume once, checking each 2 MiB block checksum and record and',
+    "authenticating each blob on the way (on worker threads), then walks every snapshot's",
+    'catalog to name what a damaged or missing blob breaks. Exit code 1 when anything is',
     'damaged; the report names the files (in every snapshot) that a damaged blob breaks.',
   ].join('\n'),
   run,
