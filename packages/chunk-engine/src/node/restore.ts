@@ -118,12 +118,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   let batch: Array<{ path: string; file: RestoredFile }> = [];
   let batchBytes = 0;
   const sendBatch = async () => {
-    if (batch.length === 0) return;
+    // (Only a pool's restores make batches.)
+    if (batch.length === 0 || pool === undefined) return;
     const files = batch;
     batch = [];
     batchBytes = 0;
     await start(async () => {
-      const failures = await pool!
+      const failures = await pool
         .restoreFiles(
           files.map(({ file }) => file),
           { transfer: true },
