@@ -120,6 +120,11 @@ describe('verifyStaging', () => {
     }
   });
 
+  it('refuses a concurrency that would check nothing', async () => {
+    for (const concurrency of [0, -1, 1.5])
+      await expect(verifyStaging({ staging: '.', concurrency })).rejects.toThrow(RangeError);
+  });
+
   it('rejects with the abort when aborted while checking contents', async () => {
     const staging = await stagedLocation('verify-abort', 50, { seal: true });
     const controller = new AbortController();

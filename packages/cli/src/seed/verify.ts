@@ -100,6 +100,12 @@ export async function verifyStaging(
   options: VerifyStagingOptions,
 ): Promise<StagingVerificationReport> {
   const staging = directoryArgument(options?.staging, 'options.staging');
+  const concurrency = options.concurrency ?? 64;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(
+      `"options.concurrency" expected a positive integer, got ${String(concurrency)}`,
+    );
+  }
   const started = performance.now();
   return withStagingReader(staging, options, async (reader) => {
     const { descriptor } = reader;
@@ -317,6 +323,7 @@ class ContentCheck {
    * reading it again); resolves once it is under way, so that the pass waits while too many are.
    */
   async checkRead(blob: SinkBlob): Promise<void> {
+    if (this.#fatal !== undefined) throw this.#fatal;
     if (blob.type !== 'data') return;
     await this.#room();
     this.#blob(toHex(blob.id), blob);
