@@ -175,11 +175,11 @@ export class SealPool implements Sealer, BlobOpener {
     files: readonly RestoredFile[],
     options: OpenOptions = {},
   ): Promise<Array<Error | undefined>> {
-    const request = (job: number): SealRequest => ({ job, kind: 'restore', files: [...files] });
-    const bytes = files.reduce((sum, file) => sum + file.blob.bytes.length, 0);
-    const transfer = files.flatMap((file) => transferList(file.blob, options));
-    const { failures } = await this.#run(request, bytes, transfer);
-    return failures!.map((failure) => failure && workerError(failure));
+    return this.#failures(
+      (job) => ({ job, kind: 'restore', files: [...files] }),
+      files.map((file) => file.blob),
+      options,
+    );
   }
 
   /**
@@ -192,7 +192,15 @@ export class SealPool implements Sealer, BlobOpener {
     blobs: readonly SinkBlob[],
     options: OpenOptions = {},
   ): Promise<Array<Error | undefined>> {
-    const request = (job: number): SealRequest => ({ job, kind: 'check', blobs: [...blobs] });
+    return this.#failures((job) => ({ job, kind: 'check', blobs: [...blobs] }), blobs, options);
+  }
+
+  /** Runs a request about many blobs on one worker; resolves to each item's failure. */
+  async #failures(
+    request: (job: number) => SealRequest,
+    blobs: readonly SinkBlob[],
+    options: OpenOptions,
+  ): Promise<Array<Error | undefined>> {
     const bytes = blobs.reduce((sum, blob) => sum + blob.bytes.length, 0);
     const transfer = blobs.flatMap((blob) => transferList(blob, options));
     const { failures } = await this.#run(request, bytes, transfer);
