@@ -26,7 +26,10 @@ export interface VerifyStagingOptions {
   passphrase?: string;
   /** Files checked at the same time; default 64. */
   concurrency?: number;
-  /** Threads that open (decrypt, decompress, verify) data blobs; 0 opens them on this thread. Default: available cores. */
+  /**
+   * Threads that open (decrypt, decompress, verify) data blobs; 0 opens them on this thread.
+   * Default: available cores.
+   */
   workers?: number;
   onProgress?: (progress: VerifyStagingProgress) => void;
   abortSignal?: AbortSignal;
@@ -100,7 +103,7 @@ export async function verifyStaging(
   options: VerifyStagingOptions,
 ): Promise<StagingVerificationReport> {
   const staging = directoryArgument(options?.staging, 'options.staging');
-  const concurrency = options.concurrency ?? 64;
+  const concurrency = options.concurrency ?? defaultConcurrency;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new RangeError(
       `"options.concurrency" expected a positive integer, got ${String(concurrency)}`,
@@ -165,6 +168,8 @@ function damageOf(error: unknown): Problem | undefined {
   return undefined;
 }
 
+/** Files checked at the same time, by default. */
+const defaultConcurrency = 64;
 /** Blob checks of one file awaited in order; more start while the first are pending. */
 const checksPerFile = 8;
 /** Blobs checked on a worker together: up to this many per message… */
@@ -258,7 +263,7 @@ class ContentCheck {
     check: SnapshotCheck,
     damaged: ReportDamage,
   ): Promise<void> {
-    const concurrency = this.#options.concurrency ?? 64;
+    const concurrency = this.#options.concurrency ?? defaultConcurrency;
     try {
       for await (const entry of this.#catalog.entries(directory, this.#options)) {
         const childPath = path === '' ? entry.name : `${path}/${entry.name}`;
