@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   azureCompatibility,
   checkVhd,
@@ -124,6 +124,50 @@ describe('StagingWriter and readers over an in-memory location', () => {
     const written = new Map(blobs.map((blob) => [hex(blob.id), blob]));
     for (const blob of seen) expect(blobDifference(blob, written.get(hex(blob.id))!)).toBe('same');
     await reader.close();
+  });
+
+  it('reads ahead the catalog records of every sealed volume, nearby ones together', async () => {
+    const { store, writer } = await writeLocation(60, 40_000);
+    await writer.close({ seal: true });
+    const reopened = await StagingWriter.open(store);
+    const reader = await StagingReader.open(store);
+    const trees = reader.sealed.volumes.flatMap((volume) =>
+      [...volume.entries()]
+        .filter((entry) => entry.type === 'tree')
+        .sort((a, b) => a.offset - b.offset)
+        .map((entry) => ({ volume, entry })),
+    );
+    await reader.close();
+    expect(trees.length).toBe(12);
+    const reads: Array<{ offset: number; length: number }> = [];
+    const spy = vi.spyOn(MemoryByteSource.prototype, 'readInto').mockImplementation(async function (
+      this: MemoryByteSource,
+      target,
+      offset,
+    ) {
+      reads.push({ offset, length: target.length });
+      target.set(await this.read(offset, target.length));
+    });
+    try {
+      const bytes = await reopened.readAhead('tree');
+      expect(bytes).toBe(reads.reduce((sum, read) => sum + read.length, 0));
+      // Every catalog record lies within one read.
+      for (const { entry } of trees) {
+        const end = entry.offset + 56 + entry.storedLength;
+        expect(
+          reads.some((read) => read.offset <= entry.offset && end <= read.offset + read.length),
+        ).toBe(true);
+      }
+      // Records 200 KB apart (four data blobs between them): several to a read.
+      expect(reads.length).toBeLessThan(trees.length);
+      // A byte budget stops it after the read that reaches it.
+      reads.length = 0;
+      expect(await reopened.readAhead('tree', { maxBytes: 1 })).toBe(reads[0]!.length);
+      expect(reads).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+      await reopened.close();
+    }
   });
 
   it('writes sealed volumes that are fixed VHDs Azure accepts, with correct transfer hashes', async () => {

@@ -1,4 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { basename } from 'node:path';
 import {
   BlobCodec,
@@ -159,6 +160,14 @@ export async function stageDirectory(source: string, options: StageOptions): Pro
       (s) => (s.stats as { source?: unknown }).source === sourcePath,
     );
     const progress = progressReporter(sourcePath, options, sizeScan.signal);
+    // The walk reads the parent's catalog a page at a time; volumes are written past the file
+    // cache, so after a backup each page would cost a seek. Read every page in file order first,
+    // as far as a quarter of the free memory holds them.
+    if (parent !== undefined)
+      await writer.readAhead('tree', {
+        abortSignal: options.abortSignal,
+        maxBytes: Math.floor(freemem() / 4),
+      });
     const result = await backupDirectory(sourcePath, {
       sink: new CheckpointSink(writer, {
         checkpointBytes: options.checkpointBytes ?? defaultCheckpointBytes,

@@ -40,6 +40,7 @@ export {
   type DamagedBlob,
   type DamagedBlock,
   type OpenVolumeOptions,
+  type ReadAheadOptions,
   type VerifyOptions,
   VolumeReader,
   type VolumeVerification,

@@ -23,10 +23,10 @@ import {
   type VolumeEntry,
   volumeFileName,
 } from '../format/descriptor.ts';
-import { encodeCatalog } from '../format/sections.ts';
+import { encodeCatalog, type IndexEntry } from '../format/sections.ts';
 import { sha256 } from '../hashing/hasher.ts';
 import { blobNotFound } from '../reader/record.ts';
-import { VolumeReader } from '../reader/volume-reader.ts';
+import { type ReadAheadOptions, readAheadAll, VolumeReader } from '../reader/volume-reader.ts';
 import type { BlobSink, BlobSource, SinkBlob } from '../sink.ts';
 import type { LocationLock, LocationStore } from '../store/store.ts';
 import { BlobIndex } from '../writer/blob-index.ts';
@@ -198,6 +198,15 @@ export class StagingWriter implements BlobSink, BlobSource {
     return this.#exclusive(options, async () => {
       await this.#volume?.flush();
     });
+  }
+
+  /**
+   * Reads ahead the records of one type (`tree`: the catalogs) in every sealed volume, in file
+   * order, into the system's file cache (see `VolumeReader.readAhead`): before an incremental
+   * backup reads its parent's catalog. Resolves to the bytes read.
+   */
+  readAhead(type: IndexEntry['type'], options: ReadAheadOptions = {}): Promise<number> {
+    return this.#exclusive(options, () => readAheadAll(this.#sealed.values(), type, options));
   }
 
   /**

@@ -1,10 +1,17 @@
 import type { ByteSource, ReadOptions } from '../../byte-source/byte-source.ts';
 import { StagingFormatError } from '../../errors.ts';
 import type { StoredSnapshot } from '../format/descriptor.ts';
+import type { IndexEntry } from '../format/sections.ts';
 import type { BlobSource, SinkBlob } from '../sink.ts';
 import { BlobIndex } from '../writer/blob-index.ts';
 import { blobNotFound } from './record.ts';
-import { type VerifyOptions, VolumeReader, type VolumeVerification } from './volume-reader.ts';
+import {
+  type ReadAheadOptions,
+  readAheadAll,
+  type VerifyOptions,
+  VolumeReader,
+  type VolumeVerification,
+} from './volume-reader.ts';
 
 export interface OpenVolumeSetOptions extends ReadOptions {
   /** Names of the sources (paths, blob URLs), in the same order, for errors. */
@@ -102,6 +109,11 @@ export class VolumeSet implements BlobSource {
       for (const snapshot of volume.snapshots)
         yield { ...structuredClone(snapshot), volume: volume.volumeNumber };
     }
+  }
+
+  /** Reads ahead the records of one type in every volume (see `VolumeReader.readAhead`). */
+  async readAhead(type: IndexEntry['type'], options: ReadAheadOptions = {}): Promise<number> {
+    return readAheadAll(this.volumes, type, options);
   }
 
   /** Verifies every volume in turn; progress counts bytes over all of them. */
