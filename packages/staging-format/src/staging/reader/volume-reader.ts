@@ -250,8 +250,8 @@ export class VolumeReader implements BlobSource {
     let buffer = new Uint8Array(0);
     let done = 0;
     const read = async (start: number, end: number) => {
-      if (buffer.length < end - start)
-        buffer = new Uint8Array(Math.max(end - start, Math.min(readAheadSpan, 1024 * 1024)));
+      // One buffer for all reads, grown to the largest (at least 1 MiB, so it rarely grows).
+      if (buffer.length < end - start) buffer = new Uint8Array(Math.max(end - start, 1024 * 1024));
       await readInto(this.source, buffer.subarray(0, end - start), start, options);
       done += end - start;
     };
