@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -199,6 +199,29 @@ describe('SealPool', () => {
       code: 'WORKER_FAILED',
     });
   });
+
+  // Linux gives each thread its own priority: the sealers run below the thread that dispatches.
+  it.runIf(process.platform === 'linux')(
+    'runs its sealers at a lower priority than the dispatching thread',
+    async () => {
+      const before = new Set(await readdir('/proc/self/task'));
+      const pool = new SealPool(new BlobCodec(), { workers: 1 });
+      try {
+        await pool.seal('data', new Uint8Array(10));
+        const started = (await readdir('/proc/self/task')).filter((tid) => !before.has(tid));
+        const niceOf = async (tid: string) => {
+          const stat = await readFile(`/proc/self/task/${tid}/stat`, 'latin1');
+          // Fields after the command name's closing parenthesis start at the 3rd; nice is the 19th.
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        };
+        const own = await niceOf((await readlink('/proc/thread-self')).split('/').pop()!);
+        const niceness = await Promise.all(started.map(niceOf));
+        expect(niceness).toContain(Math.min(19, own + 10));
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 
   it('rejects a bad worker count', () => {
     expect(() => new SealPool(new BlobCodec(), { workers: 0 })).toThrow(RangeError);
