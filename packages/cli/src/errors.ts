@@ -19,7 +19,9 @@ export type CliErrorCode =
   /** No snapshot matches the id (or prefix) asked for, or the location holds none yet. */
   | 'SNAPSHOT_NOT_FOUND'
   /** A restore target already holds files (and overwriting was not asked for). */
-  | 'TARGET_NOT_EMPTY';
+  | 'TARGET_NOT_EMPTY'
+  /** The Node.js running the command is older than the packages need. */
+  | 'NODE_UNSUPPORTED';
 
 const exitCodes: Record<CliErrorCode, number> = {
   USAGE: 2,
@@ -32,6 +34,7 @@ const exitCodes: Record<CliErrorCode, number> = {
   STAGING_BAD_PARAMETERS: 1,
   SNAPSHOT_NOT_FOUND: 1,
   TARGET_NOT_EMPTY: 1,
+  NODE_UNSUPPORTED: 1,
 };
 
 /** The one error class of `@offline-seed/cli`; its exit code follows from its code. */
