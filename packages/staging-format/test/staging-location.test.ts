@@ -36,10 +36,15 @@ async function errorOf(
   throw new Error('expected a rejection');
 }
 
-async function writeLocation(count: number, size: number, store = new MemoryLocationStore()) {
+/** A location of `count` blobs of `size` bytes, every `treeEvery`-th one (if any) a catalog blob. */
+async function writeLocation(
+  count: number,
+  size: number,
+  { store = new MemoryLocationStore(), treeEvery = 5 } = {},
+) {
   const writer = await StagingWriter.create(store, locationOptions());
   const blobs = Array.from({ length: count }, (_, n) =>
-    testBlob(n, size, n % 5 === 0 ? 'tree' : 'data'),
+    testBlob(n, size, treeEvery > 0 && n % treeEvery === 0 ? 'tree' : 'data'),
   );
   for (const blob of blobs) await writer.put(blob);
   await writer.commitSnapshot({
@@ -126,7 +131,7 @@ describe('StagingWriter and readers over an in-memory location', () => {
     await reader.close();
   });
 
-  it('reads ahead the catalog records of every sealed volume, nearby ones together', async () => {
+  it('reads ahead the catalog records of every sealed volume, together', async () => {
     const { store, writer } = await writeLocation(60, 40_000);
     await writer.close({ seal: true });
     const reopened = await StagingWriter.open(store);
@@ -158,7 +163,8 @@ describe('StagingWriter and readers over an in-memory location', () => {
           reads.some((read) => read.offset <= entry.offset && end <= read.offset + read.length),
         ).toBe(true);
       }
-      // Records 200 KB apart (four data blobs between them): several to a read.
+      // The writer appends catalog records together: one read per volume that holds any.
+      expect(reads.length).toBe(new Set(trees.map(({ volume }) => volume)).size);
       expect(reads.length).toBeLessThan(trees.length);
       // A byte budget stops it after the read that reaches it.
       reads.length = 0;
@@ -291,6 +297,56 @@ describe('StagingWriter and readers over an in-memory location', () => {
     ).toMatchObject({
       name: 'TypeError',
     });
+  });
+
+  it('appends catalog blobs together, in runs of 4 MiB and at every flush', async () => {
+    const store = new MemoryLocationStore();
+    const writer = await StagingWriter.create(store, locationOptions());
+    // Small catalog blobs between data blobs, then large ones that fill a run before any flush.
+    const small = Array.from({ length: 12 }, (_, n) =>
+      testBlob(n, 2_000 + n, n % 2 === 0 ? 'tree' : 'data'),
+    );
+    for (const blob of small) await writer.put(blob);
+    const held = small[4]!;
+    expect(writer.has(held.id)).toBe(true);
+    expect(writer.blobCount).toBe(12);
+    expect(blobDifference(await writer.get(held.id), held)).toBe('same');
+    // The caller may reuse its buffer once put resolved, also for a blob held back.
+    const reused = testBlob(99, 3_000, 'tree');
+    const kept = testBlob(99, 3_000, 'tree');
+    await writer.put(reused);
+    reused.bytes.fill(0);
+    await writer.flush();
+    const large = Array.from({ length: 10 }, (_, n) =>
+      testBlob(100 + n, 900_000, n % 2 === 0 ? 'tree' : 'data'),
+    );
+    for (const blob of large) await writer.put(blob);
+    await writer.close({ seal: true });
+
+    const reader = await StagingReader.open(store);
+    // Across volumes (a few MiB each here), in file order.
+    const order = reader.sealed.volumes.flatMap((volume) =>
+      [...volume.entries()]
+        .sort((a, b) => a.offset - b.offset)
+        .map((entry) => Buffer.from(entry.id).toString('hex')),
+    );
+    const ids = (blobs: SinkBlob[], type: SinkBlob['type']) =>
+      blobs
+        .filter((blob) => blob.type === type)
+        .map((blob) => Buffer.from(blob.id).toString('hex'));
+    expect(order).toEqual([
+      // Before the flush: the data, then the catalog blobs held back, in put order.
+      ...ids(small, 'data'),
+      ...ids([...small, kept], 'tree'),
+      // Five catalog blobs of 900 000 bytes: the fifth fills the run (4 500 000 bytes), which is
+      // appended before the last data blob.
+      ...ids(large.slice(0, 9), 'data'),
+      ...ids(large, 'tree'),
+      ...ids(large.slice(9), 'data'),
+    ]);
+    await expectBlobs(reader, [...small, kept, ...large]);
+    expect((await reader.verify()).ok).toBe(true);
+    await reader.close();
   });
 
   it('treats a second put of an id as a no-op, and answers has() before a flush', async () => {
@@ -439,6 +495,9 @@ describe('crash recovery (simulated power loss)', () => {
     },
   );
 
+  // Every third blob is a catalog blob, which the writer holds back until a run fills or a flush.
+  const crashBlob = (n: number, size: number) => testBlob(n, size, n % 3 === 0 ? 'tree' : 'data');
+
   it('never loses what a flush acknowledged, keeps whole records only, and seals what it recovered', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
@@ -451,7 +510,7 @@ describe('crash recovery (simulated power loss)', () => {
         for (const step of [...ops, { kind: 'crash' as const, keep: 0.5 }]) {
           if (step.kind === 'put') {
             sizes.push(step.size);
-            await writer.put(testBlob(next++, step.size));
+            await writer.put(crashBlob(next++, step.size));
           } else if (step.kind === 'flush') {
             await writer.flush();
             durable = next;
@@ -477,7 +536,7 @@ describe('crash recovery (simulated power loss)', () => {
               if (n < durable) expect(present, `acknowledged blob ${n}`).toBe(true);
               if (present)
                 expect(
-                  blobDifference(await writer.get(testBlobId(n)), testBlob(n, sizes[n]!)),
+                  blobDifference(await writer.get(testBlobId(n)), crashBlob(n, sizes[n]!)),
                 ).toBe('same');
             }
             expect(writer.descriptor.snapshots.map((s) => s.id)).toEqual(committed);
@@ -621,7 +680,8 @@ describe('crash recovery (simulated power loss)', () => {
 
 describe('damaged and foreign volumes', () => {
   async function sealedLocation() {
-    const { store, writer, blobs } = await writeLocation(30, 200_000);
+    // Data blobs only: they lie in put order, so their offsets follow from their numbers.
+    const { store, writer, blobs } = await writeLocation(30, 200_000, { treeEvery: 0 });
     await writer.close({ seal: true });
     return { store, blobs, descriptor: writer.descriptor };
   }
@@ -740,7 +800,7 @@ describe('damaged and foreign volumes', () => {
     });
 
     // A volume of another location with the right number and size.
-    const other = await writeLocation(30, 200_000);
+    const other = await writeLocation(30, 200_000, { treeEvery: 0 });
     await other.writer.close({ seal: true });
     store.put(first!, other.store.snapshot(first!)!);
     store.put(second!, other.store.snapshot(second!)!);

@@ -50,6 +50,8 @@ export interface CreateStagingOptions {
 }
 
 const EMPTY_CATALOG = encodeCatalog([]).length;
+/** Catalog blobs held back until they fill a run of this many bytes (or a flush comes). */
+const TREE_RUN_BYTES = 4 * 1024 * 1024;
 
 interface CallOptions {
   abortSignal?: AbortSignal;
@@ -63,6 +65,10 @@ interface CallOptions {
  * Durability: `put` appends (small blobs are batched), `flush` makes everything put durable,
  * `commitSnapshot` flushes and records the snapshot in `staging.json`. After a crash, `open`
  * recovers every complete record; what a flush acknowledged is never lost.
+ *
+ * Catalog blobs (`tree`) are held back and appended together, 4 MiB at a time and at every
+ * flush: a volume's catalog then lies in a few runs that `readAhead` reads whole, instead of
+ * among gigabytes of data.
  */
 export class StagingWriter implements BlobSink, BlobSource {
   readonly store: LocationStore;
@@ -73,6 +79,9 @@ export class StagingWriter implements BlobSink, BlobSource {
   readonly #index = new BlobIndex();
   readonly #sealed = new Map<number, VolumeReader>();
   #volume: VolumeWriter | undefined;
+  /** Catalog blobs put but not yet appended (copies), by hex id, in put order. */
+  readonly #heldTrees = new Map<string, SinkBlob>();
+  #heldTreeBytes = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -165,7 +174,7 @@ export class StagingWriter implements BlobSink, BlobSource {
 
   /** Number of blobs stored (all volumes). */
   get blobCount(): number {
-    return this.#index.size;
+    return this.#index.size + this.#heldTrees.size;
   }
 
   /** Memory the in-memory blob index holds per blob, in bytes. */
@@ -175,7 +184,7 @@ export class StagingWriter implements BlobSink, BlobSource {
 
   /** True when a blob with this id is stored in any volume (put, even if not yet flushed). */
   has(id: Uint8Array): boolean {
-    return this.#index.has(id);
+    return this.#index.has(id) || (this.#heldTrees.size > 0 && this.#heldTrees.has(toHex(id)));
   }
 
   /**
@@ -186,16 +195,23 @@ export class StagingWriter implements BlobSink, BlobSource {
   async put(blob: SinkBlob, options: CallOptions = {}): Promise<void> {
     checkBlob(blob);
     return this.#exclusive(options, async () => {
-      if (this.#index.has(blob.id)) return;
-      const volume = await this.#volumeFor(blob.bytes.length);
-      const entry = await volume.append(blob);
-      this.#index.add(blob.id, { volume: volume.identity.volumeNumber, ...entry });
+      if (this.has(blob.id)) return;
+      if (blob.type !== 'tree') return this.#append(blob);
+      // Copied: the caller may reuse its buffers once put resolves.
+      this.#heldTrees.set(toHex(blob.id), {
+        ...blob,
+        id: blob.id.slice(),
+        bytes: blob.bytes.slice(),
+      });
+      this.#heldTreeBytes += blob.bytes.length;
+      if (this.#heldTreeBytes >= TREE_RUN_BYTES) await this.#appendHeldTrees();
     });
   }
 
   /** Makes everything put so far durable. */
   flush(options: CallOptions = {}): Promise<void> {
     return this.#exclusive(options, async () => {
+      await this.#appendHeldTrees();
       await this.#volume?.flush();
     });
   }
@@ -215,6 +231,8 @@ export class StagingWriter implements BlobSink, BlobSource {
    */
   get(id: Uint8Array, options: CallOptions = {}): Promise<SinkBlob> {
     return this.#exclusive(options, async () => {
+      const held = this.#heldTrees.get(toHex(id));
+      if (held !== undefined) return { ...held, id: held.id.slice(), bytes: held.bytes.slice() };
       const location = this.#index.get(id);
       if (location === undefined) throw blobNotFound(id, this.store.path);
       const entry = {
@@ -248,6 +266,7 @@ export class StagingWriter implements BlobSink, BlobSource {
           `snapshot "${snapshot.id}" is already committed`,
         );
       }
+      await this.#appendHeldTrees();
       let volume = await this.#volumeFor(0);
       await volume.flush();
       const catalogLength = encodeCatalog([...this.#pendingSnapshots(volume), snapshot]).length;
@@ -301,7 +320,10 @@ export class StagingWriter implements BlobSink, BlobSource {
    * `undefined` when no volume was open.
    */
   sealVolume(options: CallOptions = {}): Promise<VolumeEntry | undefined> {
-    return this.#exclusive(options, () => this.#sealCurrent());
+    return this.#exclusive(options, async () => {
+      await this.#appendHeldTrees();
+      return this.#sealCurrent();
+    });
   }
 
   /**
@@ -313,6 +335,7 @@ export class StagingWriter implements BlobSink, BlobSource {
     try {
       await this.#exclusive(options, async () => {
         if (this.#volume?.failed === true) return;
+        await this.#appendHeldTrees();
         if (options.seal === true) await this.#sealCurrent();
         else await this.#volume?.flush();
       });
@@ -342,6 +365,22 @@ export class StagingWriter implements BlobSink, BlobSource {
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Appends `blob` to the open volume (or the next one) and indexes it. */
+  async #append(blob: SinkBlob): Promise<void> {
+    const volume = await this.#volumeFor(blob.bytes.length);
+    const entry = await volume.append(blob);
+    this.#index.add(blob.id, { volume: volume.identity.volumeNumber, ...entry });
+  }
+
+  /** Appends the catalog blobs held back, one after another. */
+  async #appendHeldTrees(): Promise<void> {
+    for (const [key, blob] of this.#heldTrees) {
+      await this.#append(blob);
+      this.#heldTrees.delete(key);
+      this.#heldTreeBytes -= blob.bytes.length;
+    }
   }
 
   /** The open volume, after a rollover if a record of `storedLength` bytes would not fit. */
