@@ -667,6 +667,10 @@ describe('crash recovery (simulated power loss)', () => {
       });
     }
     expect(failure).toMatchObject({ code: 'ENOSPC' });
+    // Catalog blobs, which the writer holds back, are refused too.
+    expect(await errorOf(writer.put(testBlob(99, 100, 'tree')))).toMatchObject({
+      code: 'STAGING_CLOSED',
+    });
     expect(await errorOf(writer.flush())).toMatchObject({ code: 'STAGING_CLOSED' });
     await writer.close();
     room = Number.POSITIVE_INFINITY;

@@ -196,7 +196,8 @@ export class StagingWriter implements BlobSink, BlobSource {
     checkBlob(blob);
     return this.#exclusive(options, async () => {
       if (this.has(blob.id)) return;
-      if (blob.type !== 'tree') return this.#append(blob);
+      // A failed volume refuses every put, held or not.
+      if (blob.type !== 'tree' || this.#volume?.failed === true) return this.#append(blob);
       // Copied: the caller may reuse its buffers once put resolves.
       this.#heldTrees.set(toHex(blob.id), {
         ...blob,
