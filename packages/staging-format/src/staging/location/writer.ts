@@ -184,7 +184,7 @@ export class StagingWriter implements BlobSink, BlobSource {
 
   /** True when a blob with this id is stored in any volume (put, even if not yet flushed). */
   has(id: Uint8Array): boolean {
-    return this.#index.has(id) || (this.#heldTrees.size > 0 && this.#heldTrees.has(toHex(id)));
+    return this.#index.has(id) || this.#held(id) !== undefined;
   }
 
   /**
@@ -232,7 +232,7 @@ export class StagingWriter implements BlobSink, BlobSource {
    */
   get(id: Uint8Array, options: CallOptions = {}): Promise<SinkBlob> {
     return this.#exclusive(options, async () => {
-      const held = this.#heldTrees.get(toHex(id));
+      const held = this.#held(id);
       if (held !== undefined) return { ...held, id: held.id.slice(), bytes: held.bytes.slice() };
       const location = this.#index.get(id);
       if (location === undefined) throw blobNotFound(id, this.store.path);
@@ -373,6 +373,11 @@ export class StagingWriter implements BlobSink, BlobSource {
     const volume = await this.#volumeFor(blob.bytes.length);
     const entry = await volume.append(blob);
     this.#index.add(blob.id, { volume: volume.identity.volumeNumber, ...entry });
+  }
+
+  /** The catalog blob `id`, if it is held back. */
+  #held(id: Uint8Array): SinkBlob | undefined {
+    return this.#heldTrees.size === 0 ? undefined : this.#heldTrees.get(toHex(id));
   }
 
   /** Appends the catalog blobs held back, one after another. */
