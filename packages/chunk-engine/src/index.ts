@@ -17,7 +17,12 @@ export {
   type SymlinkEntry,
   type TreeBlob,
 } from './catalog/format.ts';
-export { type BlobOpener, CatalogReader, type ReadOptions } from './catalog/reader.ts';
+export {
+  type BlobOpener,
+  CatalogReader,
+  type OpenOptions,
+  type ReadOptions,
+} from './catalog/reader.ts';
 export {
   ChunkRefs,
   type DirectoryPage,
