@@ -7,7 +7,7 @@ import { BlobCodec } from '../blob/codec.ts';
 import { MemoryBlobStore } from '../blob/memory-store.ts';
 import { BlobWriter } from '../blob/writer.ts';
 import { fromHex, toHex } from '../bytes.ts';
-import { encodeTree, type TreeBlob } from '../catalog/format.ts';
+import { type CatalogEntry, encodeTree, type TreeBlob } from '../catalog/format.ts';
 import { CatalogReader } from '../catalog/reader.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { DedupIndex } from '../dedup/index.ts';
@@ -76,6 +76,26 @@ async function describeTree(root: string, at = ''): Promise<Record<string, unkno
       out[path] = { ...common, content: (await fs.readFile(join(root, path))).toString('base64') };
   }
   return out;
+}
+
+/**
+ * A snapshot of one directory whose entries a test writes by hand, as no backup would: `entries`
+ * gets the id of a stored chunk holding "shared".
+ */
+async function handWrittenSnapshot(entries: (chunk: string) => CatalogEntry[]) {
+  const codec = new BlobCodec();
+  const store = new MemoryBlobStore();
+  const writer = new BlobWriter(store, codec);
+  const chunk = toHex((await writer.write('data', new TextEncoder().encode('shared'))).id);
+  const writeTree = async (tree: TreeBlob) =>
+    toHex((await writer.write('tree', encodeTree(tree))).id);
+  const page = await writeTree({ version: 1, kind: 'page', entries: entries(chunk) });
+  const rootId = await writeTree({
+    version: 1,
+    kind: 'root',
+    root: { name: '', type: 'dir', mode: 0o755, mtimeNs: '0', pages: [page] },
+  });
+  return { store, codec, rootId };
 }
 
 /** A backup of `source` sealed on this thread with small chunks, as most tests want it. */
@@ -352,26 +372,66 @@ describe('backup and restore', () => {
     expect(result.stats.files).toBe(6);
   });
 
+  for (const workers of [0, 2]) {
+    it(`fails and removes a file of many chunks when one is damaged (${workers} workers)`, async () => {
+      const codec = new BlobCodec();
+      const store = new MemoryBlobStore();
+      const { rootId } = await backupPlain({ sink: store, codec });
+      const reader = new CatalogReader(store, codec);
+      const random = await reader.find(rootId, 'docs/deep/deeper/random.bin');
+      if (random.type !== 'file') throw new Error('expected a file');
+      const ids: string[] = [];
+      for await (const id of reader.chunkIds(random)) ids.push(id);
+      expect(ids.length).toBeGreaterThan(8); // more than one file's chunks written at a time
+      const damaged = fromHex(ids[ids.length >> 1]!, 32)!;
+      const bytes = (await store.get(damaged)).bytes;
+      bytes[bytes.length - 1]! ^= 0xff;
+      store.replaceBytes(damaged, bytes);
+
+      const target = join(work, 'restored');
+      const result = await restoreSnapshot({ source: store, codec, rootId, target, workers });
+      // The copy has the same chunks.
+      expect(result.failed.map(({ path }) => path).sort()).toEqual([
+        'docs/copy-of-random.bin',
+        'docs/deep/deeper/random.bin',
+      ]);
+      expect(result.failed[0]!.code).toMatch(/^BLOB_/);
+      await expect(fs.stat(join(target, 'docs/deep/deeper/random.bin'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      expect((await fs.stat(join(target, 'sparse.img'))).size).toBe(3 * 1024 * 1024 + 3);
+      expect(result.stats.files).toBe(7);
+    });
+  }
+
+  it('fails a file whose chunks do not add up to its recorded size', async () => {
+    const { store, codec, rootId } = await handWrittenSnapshot((chunk) => {
+      const file = { type: 'file' as const, mode: 0o644, mtimeNs: '0', chunks: [chunk, chunk] };
+      return [
+        { ...file, name: 'longer', size: 13 },
+        { ...file, name: 'right', size: 12 },
+        { ...file, name: 'shorter', size: 11 },
+      ];
+    });
+    for (const workers of [0, 1]) {
+      const target = join(work, `sizes-${workers}`);
+      const result = await restoreSnapshot({ source: store, codec, rootId, target, workers });
+      expect(result.failed.map(({ path, code }) => `${path}: ${code}`).sort()).toEqual([
+        'longer: CATALOG_CORRUPT',
+        'shorter: CATALOG_CORRUPT',
+      ]);
+      expect(await fs.readdir(target)).toEqual(['right']);
+      expect(await fs.readFile(join(target, 'right'), 'utf8')).toBe('sharedshared');
+    }
+  });
+
   it('keeps a hard link whose recorded first path comes later in the catalog', async () => {
-    const codec = new BlobCodec();
-    const store = new MemoryBlobStore();
-    const writer = new BlobWriter(store, codec);
-    const chunk = toHex((await writer.write('data', new TextEncoder().encode('shared'))).id);
-    const writeTree = async (tree: TreeBlob) =>
-      toHex((await writer.write('tree', encodeTree(tree))).id);
-    const file = { type: 'file' as const, mode: 0o644, mtimeNs: '0', size: 6, chunks: [chunk] };
-    const page = await writeTree({
-      version: 1,
-      kind: 'page',
-      entries: [
+    const { store, codec, rootId } = await handWrittenSnapshot((chunk) => {
+      const file = { type: 'file' as const, mode: 0o644, mtimeNs: '0', size: 6, chunks: [chunk] };
+      return [
         { ...file, name: 'a-link', hardLink: 'z-first' },
         { ...file, name: 'z-first' },
-      ],
-    });
-    const rootId = await writeTree({
-      version: 1,
-      kind: 'root',
-      root: { name: '', type: 'dir', mode: 0o755, mtimeNs: '0', pages: [page] },
+      ];
     });
     const target = join(work, 'links');
     expect((await restoreSnapshot({ source: store, codec, rootId, target })).failed).toEqual([]);

@@ -43,13 +43,36 @@ export function writeWholeFileSync(path: string, data: Uint8Array, meta: Restore
   let complete = false;
   try {
     if (isAllZero(data)) ftruncateSync(fd, data.length);
-    else for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at, at);
+    else writeAllSync(fd, data, 0);
     fchmodSync(fd, meta.mode);
     futimesSync(fd, meta.mtimeSeconds, meta.mtimeSeconds);
     complete = true;
   } finally {
     closeSync(fd);
     if (!complete) rmSync(path, { force: true });
+  }
+}
+
+/**
+ * Writes `data` at `position` into the file at `path`, which the caller created and finishes
+ * (length, mode, mtime), synchronously; an all-zero chunk is not written, it stays a hole. Opens
+ * the file by path rather than taking a descriptor: a write that outlives its file's failure finds
+ * the file removed, where a descriptor could by then name another file.
+ */
+export function writeChunkSync(path: string, data: Uint8Array, position: number): void {
+  if (isAllZero(data)) return;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    writeAllSync(fd, data, position);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes all of `data` at `position` (a write may take fewer bytes than it was given). */
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  for (let at = 0; at < data.length; ) {
+    at += writeSync(fd, data, at, data.length - at, position + at);
   }
 }
 

@@ -165,6 +165,63 @@ describe('SealPool', () => {
     }
   });
 
+  it('writes chunks into an existing file at their places, leaving all-zero ones as holes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seal-pool-'));
+    const codec = new BlobCodec({ keys });
+    const pool = new SealPool(codec, { workers: 2 });
+    try {
+      const path = join(dir, 'large');
+      await writeFile(path, '');
+      const head = new TextEncoder().encode('head '.repeat(2000));
+      const zeros = new Uint8Array(64 * 1024);
+      const tail = new TextEncoder().encode('tail');
+      const [headBlob, zeroBlob, tailBlob] = await Promise.all(
+        [head, zeros, tail].map((chunk) => codec.seal('data', chunk)),
+      );
+      // Out of order and at once, as a restore sends them.
+      const tailAt = head.length + zeros.length;
+      await Promise.all([
+        pool.writeChunk(tailBlob!, path, tailAt, { transfer: true }),
+        pool.writeChunk(zeroBlob!, path, head.length),
+        pool.writeChunk(headBlob!, path, 0),
+      ]);
+      expect(tailBlob!.bytes.buffer.byteLength).toBe(0);
+      const written = new Uint8Array(await readFile(path));
+      expect(written.length).toBe(tailAt + tail.length);
+      expect(written.subarray(0, head.length)).toEqual(head);
+      expect(written.subarray(head.length, tailAt).every((byte) => byte === 0)).toBe(true);
+      expect(written.subarray(tailAt)).toEqual(tail);
+      // Nothing written for the zeros: when the file ends there, only the length is set.
+      const holes = join(dir, 'holes');
+      await writeFile(holes, '');
+      await pool.writeChunk(zeroBlob!, holes, 0);
+      expect((await readFile(holes)).length).toBe(0);
+
+      const damaged = { ...headBlob!, bytes: headBlob!.bytes.slice() };
+      damaged.bytes[30]! ^= 1;
+      await expect(pool.writeChunk(damaged, path, 0)).rejects.toMatchObject({
+        name: 'ChunkEngineError',
+        code: 'BLOB_AUTH_FAILED',
+      });
+      // The file must exist already: a chunk never creates one.
+      const tailAgain = await codec.seal('data', tail);
+      await expect(pool.writeChunk(tailAgain, join(dir, 'gone'), 0)).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      // Bytes moved away already cannot be sent again.
+      await expect(pool.writeChunk(tailBlob!, path, tailAt)).rejects.toMatchObject({
+        name: 'DataCloneError',
+      });
+      await symlink(path, join(dir, 'link'));
+      await expect(pool.writeChunk(headBlob!, join(dir, 'link'), 0)).rejects.toMatchObject({
+        code: 'ELOOP',
+      });
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true });
+    }
+  });
+
   it('checks many blobs in one message, naming only the damaged ones', async () => {
     const codec = new BlobCodec({ keys });
     const pool = new SealPool(codec, { workers: 1 });
@@ -184,6 +241,23 @@ describe('SealPool', () => {
       expect(failures[3]).toBeUndefined();
       expect(handedOver.bytes.buffer.byteLength).toBe(0);
       await expect(pool.checkBlobs([])).resolves.toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives back the budget of a request it could not send', async () => {
+    const codec = new BlobCodec();
+    const pool = new SealPool(codec, { workers: 1, maxQueuedBytes: 10_000 });
+    try {
+      const blob = await codec.seal('data', crypto.getRandomValues(new Uint8Array(9_000)));
+      const moved = { ...blob, bytes: blob.bytes.slice() };
+      // Its id a view of a buffer moved away: cloning the request fails.
+      const unsendable = { ...blob, id: moved.bytes.subarray(0, 32) };
+      await pool.open(moved, { transfer: true });
+      await expect(pool.open(unsendable)).rejects.toMatchObject({ name: 'DataCloneError' });
+      await expect(pool.open(blob)).resolves.toHaveLength(9_000);
+      await expect(pool.open(blob)).resolves.toHaveLength(9_000);
     } finally {
       await pool.close();
     }

@@ -16,13 +16,14 @@ export interface SealWorkerData {
 
 /**
  * @internal Message to a seal worker: seal one blob, read, chunk and hash a small file, open a
- * blob, restore one-chunk files, or check blobs.
+ * blob, restore one-chunk files, write one chunk of a larger file, or check blobs.
  */
 export type SealRequest =
   | { job: number; kind: 'blob'; type: SinkBlob['type']; plaintext: Uint8Array; id: Uint8Array }
   | { job: number; kind: 'file'; path: string; maxSize: number }
   | { job: number; kind: 'open'; blob: SinkBlob }
   | { job: number; kind: 'restore'; files: RestoredFile[] }
+  | { job: number; kind: 'write'; blob: SinkBlob; path: string; position: number }
   | { job: number; kind: 'check'; blobs: SinkBlob[] };
 
 /** @internal An error as it crosses from a worker: enough to rebuild its class and code. */
@@ -183,6 +184,23 @@ export class SealPool implements Sealer, BlobOpener {
   }
 
   /**
+   * Opens a stored blob on a worker, as {@link open} does, and writes its plaintext at `position`
+   * into the existing file at `path` (all-zero plaintext is not written: it stays a hole). For the
+   * chunks of restored files too large for {@link restoreFiles}: their plaintext never comes back
+   * to this thread. Rejects with the codec's errors, or the file system's with their `code`. The
+   * blob's bytes move with `options.transfer`.
+   */
+  async writeChunk(
+    blob: SinkBlob,
+    path: string,
+    position: number,
+    options: OpenOptions = {},
+  ): Promise<void> {
+    const request = (job: number): SealRequest => ({ job, kind: 'write', blob, path, position });
+    await this.#run(request, blob.bytes.length, transferList(blob, options));
+  }
+
+  /**
    * Opens stored blobs on one worker, as {@link open} does, and drops their plaintext: checks
    * that each is intact (authenticated, decompressed to its length, matching its id) without
    * sending anything back but failures, many blobs to a message. Resolves to each blob's failure
@@ -225,8 +243,16 @@ export class SealPool implements Sealer, BlobOpener {
     slot.queuedBytes += bytes;
     this.#queuedBytes += bytes;
     return new Promise<SealResponse>((resolve, reject) => {
-      this.#pending.set(job, { resolve, reject, bytes, worker: slot });
-      slot.worker.postMessage(request(job), transfer);
+      const pending = { resolve, reject, bytes, worker: slot };
+      this.#pending.set(job, pending);
+      try {
+        slot.worker.postMessage(request(job), transfer);
+      } catch (error) {
+        // Not sent (a buffer that cannot be cloned or moved): nothing to wait for.
+        this.#pending.delete(job);
+        this.#release(pending);
+        reject(error);
+      }
     });
   }
 

@@ -1,7 +1,7 @@
 import { chmodSync, promises as fs, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobCodec } from '../blob/codec.ts';
-import type { BlobSource } from '../blob/sink.ts';
+import type { BlobSource, SinkBlob } from '../blob/sink.ts';
 import type { CatalogEntry, FileEntry } from '../catalog/format.ts';
 import { CatalogReader, splitPath } from '../catalog/reader.ts';
 import { ChunkEngineError, type ChunkEngineErrorCode } from '../errors.ts';
@@ -262,7 +262,14 @@ function fileMeta(entry: FileEntry, options: RestoreOptions): RestoredFileMeta {
   };
 }
 
-/** Restores a file chunk by chunk on this thread (the chunks opened by `pool` when given). */
+/** Chunks of one file being opened and written at the same time. */
+const chunkWritesPerFile = 4;
+
+/**
+ * Restores a file chunk by chunk, several chunks at a time: each written at its place by the
+ * pool's workers when given (the plaintext never comes back to this thread), else opened and
+ * written here. Positions come from the blobs' plaintext lengths, which opening checks.
+ */
 async function restoreFile(
   reader: CatalogReader,
   pool: SealPool | undefined,
@@ -274,20 +281,33 @@ async function restoreFile(
   const meta = fileMeta(entry, options);
   if (meta.overwrite) await fs.rm(fsPath, { force: true });
   const handle = await fs.open(fsPath, restoredFileFlags, 0o600);
+  const writeChunk = async (blob: SinkBlob, position: number) => {
+    if (pool !== undefined) return pool.writeChunk(blob, fsPath, position, { transfer: true });
+    const data = await options.codec.open(blob);
+    // All-zero chunks are left as holes: sparse files stay sparse.
+    for (let at = 0; at < data.length && !isAllZero(data); ) {
+      at += (await handle.write(data, at, data.length - at, position + at)).bytesWritten;
+    }
+  };
+  const writes: Array<Promise<void>> = [];
   let complete = false;
   try {
     let position = 0;
-    let written = 0;
     for await (const id of reader.chunkIds(entry, options)) {
-      const data = await reader.readBlob(id, { ...options, opener: pool });
-      if (position + data.length > entry.size) break;
-      // All-zero chunks are left as holes: sparse files stay sparse.
-      if (!isAllZero(data)) {
-        await handle.write(data, 0, data.length, position);
-        written = position + data.length;
+      const blob = await reader.fetchBlob(id, options);
+      if (position + blob.rawLength > entry.size) {
+        throw new ChunkEngineError(
+          'CATALOG_CORRUPT',
+          `its chunks hold more than the ${entry.size} bytes the catalog says`,
+        );
       }
-      position += data.length;
-      stats.bytesWritten += data.length;
+      if (writes.length >= chunkWritesPerFile) await writes.shift();
+      const write = writeChunk(blob, position).then(() => {
+        stats.bytesWritten += blob.rawLength;
+      });
+      write.catch(() => {}); // awaited in order above, or all together below
+      writes.push(write);
+      position += blob.rawLength;
     }
     if (position !== entry.size) {
       throw new ChunkEngineError(
@@ -295,13 +315,16 @@ async function restoreFile(
         `its chunks hold ${position} bytes, the catalog says ${entry.size}`,
       );
     }
-    // A trailing hole still needs the file's length.
-    if (written < entry.size) await handle.truncate(entry.size);
+    await Promise.all(writes);
+    // The full length, also when it ends in a hole.
+    await handle.truncate(entry.size);
     // Through the open handle: no path lookups.
     await handle.chmod(meta.mode);
     await handle.utimes(meta.mtimeSeconds, meta.mtimeSeconds);
     complete = true;
   } finally {
+    // No write may still be under way when the file is closed, or removed when it failed.
+    await Promise.allSettled(writes);
     await handle.close();
     if (!complete) await fs.rm(fsPath, { force: true });
   }

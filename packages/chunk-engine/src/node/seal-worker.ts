@@ -1,5 +1,5 @@
 // Worker thread of SealPool: seals blobs (compression, encryption) off the main thread, opens
-// them for restores (writing one-chunk files itself) and checks, and reads, chunks and hashes
+// them for restores (writing the files' content itself) and checks, and reads, chunks and hashes
 // whole small files (synchronous reads are cheap here, off the event loop); the main thread then
 // asks to seal only the chunks not yet stored.
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobCodec } from '../blob/codec.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
-import { writeWholeFileSync } from './file-writing.ts';
+import { writeChunkSync, writeWholeFileSync } from './file-writing.ts';
 import type { SealRequest, SealResponse, SealWorkerData, WorkerError } from './pool.ts';
 
 const { codec: codecOptions, chunker } = workerData as SealWorkerData;
@@ -69,6 +69,10 @@ async function handle(request: SealRequest): Promise<SealResponse> {
         writeWholeFileSync(path, await codec.open(blob), meta),
       ),
     };
+  }
+  if (request.kind === 'write') {
+    writeChunkSync(request.path, await codec.open(request.blob), request.position);
+    return { job: request.job };
   }
   if (request.kind === 'check') {
     return {
