@@ -285,7 +285,8 @@ async function restoreFile(
     if (pool !== undefined) return pool.writeChunk(blob, fsPath, position, { transfer: true });
     const data = await options.codec.open(blob);
     // All-zero chunks are left as holes: sparse files stay sparse.
-    for (let at = 0; at < data.length && !isAllZero(data); ) {
+    if (isAllZero(data)) return;
+    for (let at = 0; at < data.length; ) {
       at += (await handle.write(data, at, data.length - at, position + at)).bytesWritten;
     }
   };
