@@ -29,7 +29,9 @@ export type ChunkEngineErrorCode =
   /** A source entry is not a regular file, directory or symlink (device, FIFO, socket); skipped. */
   | 'FILE_UNSUPPORTED'
   /** A worker thread of the pipeline failed or exited unexpectedly. */
-  | 'WORKER_FAILED';
+  | 'WORKER_FAILED'
+  /** The restore target has no room left (`ENOSPC`, `EDQUOT`): the restore stopped there. */
+  | 'TARGET_FULL';
 
 /**
  * The one error class of `@offline-seed/chunk-engine`. Switch on {@link code}; the message is for

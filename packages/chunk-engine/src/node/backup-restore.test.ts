@@ -11,6 +11,7 @@ import { type CatalogEntry, encodeTree, type TreeBlob } from '../catalog/format.
 import { CatalogReader } from '../catalog/reader.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { DedupIndex } from '../dedup/index.ts';
+import { ChunkEngineError } from '../errors.ts';
 import { type BackupOptions, backupDirectory } from './backup.ts';
 import { SealPool } from './pool.ts';
 import { restoreSnapshot } from './restore.ts';
@@ -422,6 +423,48 @@ describe('backup and restore', () => {
       ]);
       expect(await fs.readdir(target)).toEqual(['right']);
       expect(await fs.readFile(join(target, 'right'), 'utf8')).toBe('sharedshared');
+    }
+  });
+
+  it('stops when the target has no room left, keeping the files restored until then', async () => {
+    await fs.mkdir(join(source, 'many'));
+    for (let i = 0; i < 60; i++) await fs.writeFile(join(source, 'many', `f${i}`), `file ${i}`);
+    const codec = new BlobCodec();
+    const store = new MemoryBlobStore();
+    const { rootId } = await backupPlain({ sink: store, codec });
+    const target = join(work, 'full');
+    // A disk that fills up after two files: every later write fails for want of room.
+    const realOpen = nodeFs.promises.open;
+    let opened = 0;
+    const open = vi.spyOn(nodeFs.promises, 'open').mockImplementation(async (...args) => {
+      const handle = await realOpen(...args);
+      if (++opened > 2) {
+        handle.write = async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+            code: 'ENOSPC',
+          });
+        };
+      }
+      return handle;
+    });
+    try {
+      const error = await restoreSnapshot({ source: store, codec, rootId, target, workers: 0 })
+        .then(() => undefined)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChunkEngineError);
+      expect(error).toMatchObject({ code: 'TARGET_FULL', cause: { code: 'ENOSPC' } });
+      // Not every file was tried: at most those already under way when the first failed.
+      expect(opened).toBeLessThan(20);
+      const restored = Number(/stopped after (\d+) files/.exec((error as Error).message)?.[1]);
+      // Those are kept: the two written before the disk filled, and any that needed no room.
+      const kept = [];
+      for (const path of await fs.readdir(target, { recursive: true })) {
+        if ((await fs.lstat(join(target, path))).isFile()) kept.push(path);
+      }
+      expect(kept.length).toBe(restored);
+      expect(restored).toBeGreaterThanOrEqual(2);
+    } finally {
+      open.mockRestore();
     }
   });
 

@@ -65,7 +65,8 @@ export interface RestoreResult {
  * file it belongs to (removed, listed in `failed`); everything else is restored.
  *
  * @throws {@link ChunkEngineError} when the root or the subtree cannot be read (`PATH_NOT_FOUND`,
- *   `BLOB_*`, `CATALOG_CORRUPT`); `AbortError`.
+ *   `BLOB_*`, `CATALOG_CORRUPT`); `TARGET_FULL` when the target has no room left (the files
+ *   restored until then are kept, no other file is started); `AbortError`.
  */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const reader = new CatalogReader(options.source, options.codec);
@@ -93,11 +94,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const directories: Array<{ path: string; fsPath: string; entry: CatalogEntry }> = [];
   /** Snapshot path of a hard link's first path → where its content was written already. */
   const laterLinks = new Map<string, string>();
+  /** The first failure for want of room in the target: no file is started after it. */
+  let noRoom: { path: string; code: string; error: unknown } | undefined;
   const fail = (path: string, error: unknown) => {
     const code =
       error instanceof ChunkEngineError
         ? error.code
         : ((error as NodeJS.ErrnoException).code ?? 'ERROR');
+    if (noRoom === undefined && (code === 'ENOSPC' || code === 'EDQUOT')) {
+      noRoom = { path, code, error };
+    }
     failed.push({ path, code: code as ChunkEngineErrorCode, message: (error as Error).message });
     stats.failed++;
   };
@@ -155,6 +161,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   try {
     for await (const { path, entry } of reader.list(options.rootId, options)) {
       options.abortSignal?.throwIfAborted();
+      if (noRoom !== undefined) break;
       const relative = splitPath(path).slice(base.length);
       const fsPath =
         path === base.join('/') && entry.type === 'dir'
@@ -232,6 +239,14 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
     await finishDirectories();
     progress.flush();
+    if (noRoom !== undefined) {
+      // Every other file would fail the same way: stop, keeping what was restored.
+      throw new ChunkEngineError(
+        'TARGET_FULL',
+        `no room left in ${options.target} (${noRoom.code}) for ${noRoom.path}: stopped after ${stats.files} files, which are kept`,
+        { path: noRoom.path, cause: noRoom.error },
+      );
+    }
   } catch (error) {
     // Aborted, or the catalog itself is unreadable: let the files being written finish first.
     await Promise.allSettled(running);
@@ -291,6 +306,8 @@ async function restoreFile(
     }
   };
   const writes: Array<Promise<void>> = [];
+  /** Bytes of this file counted in `stats` so far: taken back if the file fails. */
+  let counted = 0;
   let complete = false;
   try {
     let position = 0;
@@ -305,6 +322,7 @@ async function restoreFile(
       if (writes.length >= chunkWritesPerFile) await writes.shift();
       const write = writeChunk(blob, position).then(() => {
         stats.bytesWritten += blob.rawLength;
+        counted += blob.rawLength;
       });
       write.catch(() => {}); // awaited in order above, or all together below
       writes.push(write);
@@ -327,7 +345,10 @@ async function restoreFile(
     // No write may still be under way when the file is closed, or removed when it failed.
     await Promise.allSettled(writes);
     await handle.close();
-    if (!complete) await fs.rm(fsPath, { force: true });
+    if (!complete) {
+      stats.bytesWritten -= counted;
+      await fs.rm(fsPath, { force: true });
+    }
   }
 }
 
