@@ -248,7 +248,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       );
     }
   } catch (error) {
-    // Aborted, or the catalog itself is unreadable: let the files being written finish first.
+    // Aborted, out of room, or the catalog is unreadable: let the files under way finish first.
     await Promise.allSettled(running);
     throw error;
   } finally {
