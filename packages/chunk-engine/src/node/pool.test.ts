@@ -1,9 +1,12 @@
 import { mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BlobCodec } from '../blob/codec.ts';
+import { MemoryBlobStore } from '../blob/memory-store.ts';
+import { BlobWriter } from '../blob/writer.ts';
 import { toHex } from '../bytes.ts';
+import { CatalogReader } from '../catalog/reader.ts';
 import { FastCdc } from '../chunker/fastcdc.ts';
 import { createKeys } from '../crypto/keys.ts';
 import { ChunkEngineError } from '../errors.ts';
@@ -89,6 +92,30 @@ describe('SealPool', () => {
       const error = await pool.open({ ...blob, bytes }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ChunkEngineError);
       expect(error).toMatchObject({ code: 'BLOB_AUTH_FAILED', blobId: toHex(blob.id) });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('opens the blobs a catalog reader fetches when given as its opener', async () => {
+    const codec = new BlobCodec({ keys });
+    const store = new MemoryBlobStore();
+    const plaintext = new TextEncoder().encode('read through the pool '.repeat(300));
+    const { id } = await new BlobWriter(store, codec).write('data', plaintext);
+    const pool = new SealPool(codec, { workers: 1 });
+    try {
+      const reader = new CatalogReader(store, codec);
+      const open = vi.spyOn(pool, 'open');
+      expect(await reader.readBlob(toHex(id), { opener: pool })).toEqual(plaintext);
+      // Fetched for this read alone: its bytes move to the worker.
+      expect(open).toHaveBeenCalledWith(expect.objectContaining({ id }), { transfer: true });
+      const bytes = (await store.get(id)).bytes.slice();
+      bytes[bytes.length - 1]! ^= 1;
+      store.replaceBytes(id, bytes);
+      await expect(reader.readBlob(toHex(id), { opener: pool })).rejects.toMatchObject({
+        name: 'ChunkEngineError',
+        code: 'BLOB_AUTH_FAILED',
+      });
     } finally {
       await pool.close();
     }
