@@ -33,8 +33,13 @@ export type StagingFormatErrorCode =
   | 'STAGING_BLOB_NOT_FOUND'
   /** A writer or reader was used after `close()`, or after a failure that left it unusable. */
   | 'STAGING_CLOSED'
-  /** The file system refused an operation (disk full, permissions…); nothing acknowledged was lost. */
+  /** The file system refused an operation (permissions, I/O error…); nothing acknowledged was lost. */
   | 'STAGING_IO'
+  /**
+   * The location's file system has no room left (`ENOSPC`, `EDQUOT`): what was flushed is kept,
+   * and a writer opened once there is room again resumes from it.
+   */
+  | 'STAGING_FULL'
   // Staging volumes (see the README, "Staging format, version 1").
   /** The volume's first 4 KiB are not a valid superblock. */
   | 'VOLUME_BAD_SUPERBLOCK'

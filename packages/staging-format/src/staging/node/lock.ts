@@ -206,6 +206,10 @@ function describe(owner: LockOwner): string {
   return `process ${owner.pid} on ${owner.host} since ${owner.startedAt}`;
 }
 
+/**
+ * The error for a failed file operation: `STAGING_FULL` when the file system has no room left
+ * (operators need to tell that apart: it is fixed by space, not by repair), else `STAGING_IO`.
+ */
 export function ioError(
   message: string,
   path: string,
@@ -213,9 +217,12 @@ export function ioError(
   offset?: number,
 ): StagingFormatError {
   const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-  return new StagingFormatError('STAGING_IO', `${message}: ${reason}`, {
-    path,
-    cause,
-    ...(offset === undefined ? {} : { offset }),
-  });
+  const full = reason === 'ENOSPC' || reason === 'EDQUOT';
+  return new StagingFormatError(
+    full ? 'STAGING_FULL' : 'STAGING_IO',
+    full
+      ? `${message}: no room left on its file system (${reason}); what was flushed is kept, and the location resumes from it once there is room`
+      : `${message}: ${reason}`,
+    { path, cause, ...(offset === undefined ? {} : { offset }) },
+  );
 }

@@ -122,25 +122,32 @@ describe('volume files', () => {
     await expectFile(path, 10 * MiB + 705);
   });
 
-  it('reports a failed write as STAGING_IO, keeps what was synced, and closes without writing', async () => {
-    const path = newPath();
-    const plain = await open(path, 'wx+');
-    const real = await open(path, 'r+');
-    const failing = refusingHandle('ENOSPC', 1, real);
-    const file = await DirectVolumeFile.open(failing as never, plain, path, 0);
-    await appendAt(file, [1000]);
-    await file.sync(); // the one write that succeeds
-    let failure: unknown;
-    try {
-      await appendAt(file, [20 * MiB]);
-      await file.sync();
-    } catch (error) {
-      failure = error;
-    }
-    expect(isStagingFormatError(failure) && failure.code).toBe('STAGING_IO');
-    expect((failure as Error).message).toContain('ENOSPC');
-    await file.close();
-    await real.close();
-    await expectFile(path, 1000);
-  });
+  for (const [errno, code] of [
+    ['ENOSPC', 'STAGING_FULL'],
+    ['EDQUOT', 'STAGING_FULL'],
+    ['EIO', 'STAGING_IO'],
+  ] as const) {
+    it(`reports a write failing with ${errno} as ${code}, keeps what was synced, and closes without writing`, async () => {
+      const path = newPath();
+      const plain = await open(path, 'wx+');
+      const real = await open(path, 'r+');
+      const failing = refusingHandle(errno, 1, real);
+      const file = await DirectVolumeFile.open(failing as never, plain, path, 0);
+      await appendAt(file, [1000]);
+      await file.sync(); // the one write that succeeds
+      let failure: unknown;
+      try {
+        await appendAt(file, [20 * MiB]);
+        await file.sync();
+      } catch (error) {
+        failure = error;
+      }
+      expect(isStagingFormatError(failure) && failure.code).toBe(code);
+      expect((failure as Error).message).toContain(errno);
+      expect((failure as { path?: string }).path).toBe(path);
+      await file.close();
+      await real.close();
+      await expectFile(path, 1000);
+    });
+  }
 });
