@@ -286,6 +286,22 @@ describe('FastCdc properties', () => {
     );
   });
 
+  it('emits each cut as soon as it is certain when read in large pieces: the tail holds none', () => {
+    const options = { minSize: 4096, avgSize: 16384, maxSize: 65535 };
+    const cdc = new FastCdc(options);
+    const chunker = new StreamingChunker(cdc);
+    let committed = 0;
+    for (let at = 0; at < sekien.length; at += options.maxSize) {
+      const bytes = sekien.subarray(at, at + options.maxSize);
+      chunker.reserve(bytes.length).set(bytes);
+      chunker.commit(bytes.length);
+      committed += bytes.length;
+      const tail = sekien.subarray(committed - chunker.pendingBytes, committed);
+      // Without early cuts the tail kept up to maxSize bytes, cuts included (30–60 KiB here).
+      expect(cdc.cut(tail, 0, tail.length)).toBe(tail.length);
+    }
+  });
+
   it('cuts the same chunks from shared buffers, for workers to read in place', () => {
     const options = { minSize: 4096, avgSize: 16384, maxSize: 65535 };
     const shared = new StreamingChunker(options, { shared: true });

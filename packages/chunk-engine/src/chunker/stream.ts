@@ -54,22 +54,17 @@ export class StreamingChunker {
     }
     this.#reserved = 0;
     const chunks: Chunk[] = [];
-    const { maxSize } = this.cdc.params;
     let input = data;
     // Cut straight from the input while nothing is pending: saves a copy of most of the stream.
-    if (this.#start === this.#end) {
-      let position = 0;
-      while (input.length - position >= maxSize || (final && position < input.length)) {
-        position += this.#emit(input, position, input.length, chunks);
-      }
-      input = input.subarray(position);
-    }
+    const direct = this.#start === this.#end;
+    if (direct) input = input.subarray(this.#cutAll(input, 0, { final, early: true }, chunks));
     if (input.length > 0) {
       this.#makeRoom(input.length);
       this.#buffer.set(input, this.#end);
       this.#end += input.length;
     }
-    return this.#drain(final, chunks);
+    // A tail left by the direct cut has been searched for an early cut already.
+    return this.#drain(final, direct ? 0 : data.length, chunks);
   }
 
   /**
@@ -95,18 +90,21 @@ export class StreamingChunker {
     }
     this.#reserved = 0;
     this.#end += length;
-    return this.#drain(final, []);
+    return this.#drain(final, length, []);
   }
 
   #checkOpen(): void {
     if (this.#finished) throw new Error('the chunker already had its final piece');
   }
 
-  #drain(final: boolean, chunks: Chunk[]): Chunk[] {
-    const { maxSize } = this.cdc.params;
-    while (this.#end - this.#start >= maxSize || (final && this.#start < this.#end)) {
-      this.#start += this.#emit(this.#buffer, this.#start, this.#end, chunks);
-    }
+  /** Emits what is certain after `added` more bytes; with `final`, everything. */
+  #drain(final: boolean, added: number, chunks: Chunk[]): Chunk[] {
+    // Searching a tail that holds no cut yet is wasted when it is searched again with the next
+    // piece: search early only when most of it is new (large reads: about one chunk searched
+    // twice per read; small pieces never, as cuts within `minSize` cost nothing to look for).
+    const early = added * 2 >= this.#end - this.#start;
+    const source = this.#buffer.subarray(0, this.#end);
+    this.#start = this.#cutAll(source, this.#start, { final, early }, chunks);
     if (final) {
       this.#finished = true;
       this.#buffer = new Uint8Array(0);
@@ -114,16 +112,36 @@ export class StreamingChunker {
     return chunks;
   }
 
-  #emit(source: Uint8Array, start: number, end: number, into: Chunk[]): number {
-    const length = this.cdc.cut(source, start, end);
-    into.push({
-      offset: this.#offset,
-      length,
-      hash: this.cdc.hash(source, start, length, end - start),
-      data: source.subarray(start, start + length),
-    });
-    this.#offset += length;
-    return length;
+  /**
+   * Emits the chunks of `source` from `start` on that are certain, and returns where the first
+   * uncertain one starts (`source.length` when `final`). A cut is certain once `maxSize` bytes
+   * follow its start, or, with `early`, once it is found before the end: a position's rolling
+   * hash depends only on the bytes up to it. Cutting early keeps the pending tail under one
+   * chunk rather than under `maxSize`, so much less is copied when the buffer moves.
+   */
+  #cutAll(
+    source: Uint8Array,
+    start: number,
+    how: { final: boolean; early: boolean },
+    into: Chunk[],
+  ): number {
+    const { maxSize } = this.cdc.params;
+    let position = start;
+    while (position < source.length) {
+      const available = source.length - position;
+      if (!how.final && !how.early && available < maxSize) break;
+      const length = this.cdc.cut(source, position, source.length);
+      if (!how.final && available < maxSize && length === available) break;
+      into.push({
+        offset: this.#offset,
+        length,
+        hash: this.cdc.hash(source, position, length, available),
+        data: source.subarray(position, position + length),
+      });
+      this.#offset += length;
+      position += length;
+    }
+    return position;
   }
 
   /** Makes room for `length` more bytes after the pending ones. */
